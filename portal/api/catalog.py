@@ -1,0 +1,52 @@
+"""Public catalog reads: no token needed."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+
+from portal.api import bp
+from portal.errors import api_error
+from portal.extensions import db, search
+from portal.params import ParamError, parse_catalog_query
+from services import directory
+from services.catalog import service_record
+from services.directory import BadQuery, NotFound
+
+
+@bp.get("/services")
+def list_services():
+    try:
+        query = parse_catalog_query(request.args, 20, current_app.config["API_MAX_PER_PAGE"])
+        found = directory.search_services(db.session, search.index, query.q, category=query.category,
+                                          bureau=query.bureau, online=query.online, page=query.page,
+                                          per_page=query.per_page)
+    except (ParamError, BadQuery) as exc:
+        return api_error(400, "bad_parameter", exc.message, {exc.field: exc.message})
+    result = found.result
+    return jsonify({
+        "total": result.total, "page": result.page, "per_page": result.per_page,
+        "items": [{
+            "code": h.service.code, "name": h.service.name, "category": h.service.category.code,
+            "bureau": h.service.bureau.code, "summary": h.service.summary,
+            "url": url_for("public.service", code=h.service.code, _external=True),
+            "score": round(h.hit.score, 4),
+        } for h in found.hits],
+        "facets": result.facets,
+        **({"message": result.message} if result.message else {}),
+    })
+
+
+@bp.get("/services/<code>")
+def get_service(code: str):
+    try:
+        svc = directory.get_service(db.session, code)
+    except NotFound:
+        return api_error(404, "not_found", f"服务 {code} 不存在")
+    record = service_record(svc)
+    record.pop("published", None)
+    record["category_name"] = svc.category.name
+    record["bureau_name"] = svc.bureau.name
+    record["bureau_contact"] = {"name": svc.bureau.name, "short_name": svc.bureau.short_name,
+                                "phone": svc.bureau.phone, "address": svc.bureau.address,
+                                "office_hours": svc.bureau.office_hours}
+    record["url"] = url_for("public.service", code=svc.code, _external=True)
+    return jsonify(record)

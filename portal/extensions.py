@@ -1,0 +1,13 @@
+"""Extensions, created unbound here and bound to an app in `create_app`."""
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_wtf import CSRFProtect
+
+from portal.database import Database
+from portal.search import SearchExtension
+
+db = Database()
+search = SearchExtension()
+babel = Babel()
+csrf = CSRFProtect()

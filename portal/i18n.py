@@ -1,0 +1,46 @@
+"""Chinese first, English second: the language comes from the `lang` cookie set by the switcher."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, redirect, request
+from flask_babel import get_locale
+
+from portal.extensions import babel
+
+LANG_COOKIE = "lang"
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    lang = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    return lang if lang in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths are followed after switching language."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@bp.get("/lang/<code>")
+def switch(code: str):
+    response = redirect(safe_next(request.args.get("next")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def html_lang() -> str:
+    return "zh-CN" if str(get_locale()).startswith("zh") else str(get_locale())
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.jinja_env.globals["html_lang"] = html_lang

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request
+from flask_babel import gettext as _
+
+from portal.extensions import db, search
+from portal.params import ParamError, parse_catalog_query
+from portal.public import bp
+from services import directory
+from services.directory import BadQuery, NotFound
+
+
+@bp.get("/")
+def home():
+    overview = directory.overview(db.session, current_app.config["POPULAR_SERVICES"])
+    return render_template("public/home.html", overview=overview)
+
+
+@bp.get("/categories/<code>")
+def category(code: str):
+    try:
+        cat = directory.get_category(db.session, code)
+    except NotFound:
+        abort(404)
+    return render_template("public/category.html", category=cat,
+                           services=directory.services_in_category(db.session, cat),
+                           categories=directory.categories_with_counts(db.session))
+
+
+@bp.get("/services/<code>")
+def service(code: str):
+    try:
+        svc = directory.get_service(db.session, code)
+    except NotFound:
+        abort(404)
+    return render_template("public/service.html", service=svc,
+                           related=directory.related_services(db.session, svc))
+
+
+@bp.get("/bureaus")
+def bureaus():
+    return render_template("public/bureaus.html", bureaus=directory.bureaus_with_counts(db.session))
+
+
+@bp.get("/bureaus/<code>")
+def bureau(code: str):
+    try:
+        b = directory.get_bureau(db.session, code)
+    except NotFound:
+        abort(404)
+    return render_template("public/bureau.html", bureau=b, services=directory.services_of_bureau(db.session, b))
+
+
+@bp.get("/search")
+def search_page():
+    notice = None
+    args = request.args.copy()
+    try:
+        query = parse_catalog_query(args, current_app.config["SEARCH_PER_PAGE"], current_app.config["SEARCH_PER_PAGE"])
+    except ParamError as exc:
+        # A hand-edited link should still show results: drop the bad parameter and say so.
+        args.pop(exc.field, None)
+        notice = _("已忽略无效的筛选条件。")
+        query = parse_catalog_query(args, current_app.config["SEARCH_PER_PAGE"], current_app.config["SEARCH_PER_PAGE"])
+    try:
+        found = directory.search_services(db.session, search.index, query.q, category=query.category,
+                                          bureau=query.bureau, online=query.online, page=query.page,
+                                          per_page=query.per_page)
+    except BadQuery:
+        notice = _("已忽略无效的筛选条件。")
+        query.category = query.bureau = None
+        found = directory.search_services(db.session, search.index, query.q, online=query.online,
+                                          page=query.page, per_page=query.per_page)
+    categories, bureaus_by_code = directory.lookup_names(db.session)
+    return render_template("public/search.html", query=query, found=found, notice=notice,
+                           categories_by_code=categories, bureaus_by_code=bureaus_by_code)
