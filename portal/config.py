@@ -31,6 +31,5 @@ def defaults(instance_path: str) -> dict:
         "API_MAX_PER_PAGE": 100,
         "POPULAR_SERVICES": 8,
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
-        "JSON_AS_ASCII": False,
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
     }
