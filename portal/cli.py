@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db, search
 from services import catalog, schema
@@ -38,6 +38,7 @@ def _report_problems(exc: CatalogError) -> None:
 
 
 @click.command("init")
+@with_appcontext
 @click.option("--demo", is_flag=True, help="同时加入本地试用的演示数据。")
 def init_command(demo: bool) -> None:
     """升级数据库结构，载入内置的单位与服务目录，并建立搜索索引（可重复执行）。"""

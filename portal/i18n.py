@@ -43,4 +43,4 @@ def html_lang() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
-    app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals.update(html_lang=html_lang, get_locale=get_locale)
