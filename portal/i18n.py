@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, redirect, request
 from flask_babel import get_locale
 
+from portal.access import public
 from portal.extensions import babel
 
 LANG_COOKIE = "lang"
@@ -29,6 +30,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 @bp.get("/lang/<code>")
+@public
 def switch(code: str):
     response = redirect(safe_next(request.args.get("next")))
     if code in current_app.config["LANGUAGES"]:

@@ -185,27 +185,27 @@ def _validate_bureaus(raw: Any, problems: list[Problem]) -> list[dict[str, Any]]
         code = _clean_text(item.get("code"))
         if code:
             where = f"单位 {code}"
-        ok = True
+        start = len(problems)
         if not code:
-            problems.append(Problem(where, "code", "缺少单位编码")); ok = False
+            problems.append(Problem(where, "code", "缺少单位编码"))
         elif not BUREAU_CODE_RE.match(code):
-            problems.append(Problem(where, "code", "单位编码只能由小写字母、数字和连字符组成")); ok = False
+            problems.append(Problem(where, "code", "单位编码只能由小写字母、数字和连字符组成"))
         elif code in seen:
-            problems.append(Problem(where, "code", "单位编码重复")); ok = False
+            problems.append(Problem(where, "code", "单位编码重复"))
         seen.add(code)
         rec = {"code": code}
         for key in ("name", "short_name"):
             rec[key] = _clean_text(item.get(key))
             if not rec[key]:
-                problems.append(Problem(where, key, "不能为空")); ok = False
+                problems.append(Problem(where, key, "不能为空"))
         for key in ("phone", "address", "office_hours", "description"):
             rec[key] = _clean_text(item.get(key))
         joint = parse_bool(item.get("joint_office", False))
         if joint is None:
-            problems.append(Problem(where, "joint_office", "应为 true 或 false")); ok = False
+            problems.append(Problem(where, "joint_office", "应为 true 或 false"))
         rec["joint_office"] = bool(joint)
         rec["position"] = i
-        if ok:
+        if len(problems) == start:
             out.append(rec)
     return out
 
@@ -278,7 +278,8 @@ def _validate_service(item: Any, where: str, lookup: _Lookup, problems: list[Pro
 
     for key in REQUIRED_GUIDE_FIELDS:
         value = item.get(key)
-        if value is None or (isinstance(value, (str, list)) and not (value.strip() if isinstance(value, str) else value)):
+        empty = value is None or (isinstance(value, str) and not value.strip()) or value == []
+        if empty:
             problems.append(Problem(where, key, "必填项不能为空"))
 
     for key, limit in TEXT_LIMITS.items():
@@ -291,7 +292,8 @@ def _validate_service(item: Any, where: str, lookup: _Lookup, problems: list[Pro
     if category:
         rec["category"] = lookup.category(category)
         if rec["category"] is None:
-            problems.append(Problem(where, "category", f"未知的服务类别“{category}”，可选：{'、'.join(CATEGORY_CODES)} 或其中文名称"))
+            choices = "、".join(CATEGORY_CODES)
+            problems.append(Problem(where, "category", f"未知的服务类别“{category}”，可选：{choices} 或其中文名称"))
     bureau = _clean_text(item.get("bureau"))
     if bureau:
         rec["bureau"] = lookup.bureau(bureau)

@@ -71,7 +71,8 @@ def _rows_to_services(header: list[str], rows: list[tuple[int, list[Any]]]) -> t
     problems: list[Problem] = []
     unknown = [h for h in header if h and h not in SERVICE_HEADERS]
     if unknown:
-        problems.append(Problem("表头", "", f"无法识别的列：{'、'.join(unknown)}；可用的列：{', '.join(SERVICE_HEADERS)}"))
+        problems.append(Problem("表头", "", f"无法识别的列：{'、'.join(unknown)}；"
+                                          f"可用的列：{', '.join(SERVICE_HEADERS)}"))
     if "code" not in header:
         problems.append(Problem("表头", "code", "缺少 code 列"))
     if problems:
@@ -103,7 +104,8 @@ def _parse_fields_cell(value: Any, line: int, problems: list[Problem]) -> Any:
     try:
         return json.loads(value)
     except (TypeError, json.JSONDecodeError):
-        problems.append(Problem(f"第 {line} 行", "fields", "申请字段应为 JSON 列表，如 [{\"code\": \"qty\", \"label\": \"数量\", \"datatype\": \"number\"}]"))
+        example = '[{"code": "qty", "label": "数量", "datatype": "number"}]'
+        problems.append(Problem(f"第 {line} 行", "fields", f"申请字段应为 JSON 列表，如 {example}"))
         return []
 
 

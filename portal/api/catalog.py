@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
 
+from portal.access import public
 from portal.api import bp
 from portal.errors import api_error
 from portal.extensions import db, search
@@ -13,6 +14,7 @@ from services.directory import BadQuery, NotFound
 
 
 @bp.get("/services")
+@public
 def list_services():
     try:
         query = parse_catalog_query(request.args, 20, current_app.config["API_MAX_PER_PAGE"])
@@ -36,6 +38,7 @@ def list_services():
 
 
 @bp.get("/services/<code>")
+@public
 def get_service(code: str):
     try:
         svc = directory.get_service(db.session, code)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 
+from portal.access import public
 from portal.extensions import db, search
 from portal.params import ParamError, parse_catalog_query
 from portal.public import bp
@@ -11,12 +12,14 @@ from services.directory import BadQuery, NotFound
 
 
 @bp.get("/")
+@public
 def home():
     overview = directory.overview(db.session, current_app.config["POPULAR_SERVICES"])
     return render_template("public/home.html", overview=overview)
 
 
 @bp.get("/categories/<code>")
+@public
 def category(code: str):
     try:
         cat = directory.get_category(db.session, code)
@@ -28,6 +31,7 @@ def category(code: str):
 
 
 @bp.get("/services/<code>")
+@public
 def service(code: str):
     try:
         svc = directory.get_service(db.session, code)
@@ -38,11 +42,13 @@ def service(code: str):
 
 
 @bp.get("/bureaus")
+@public
 def bureaus():
     return render_template("public/bureaus.html", bureaus=directory.bureaus_with_counts(db.session))
 
 
 @bp.get("/bureaus/<code>")
+@public
 def bureau(code: str):
     try:
         b = directory.get_bureau(db.session, code)
@@ -52,6 +58,7 @@ def bureau(code: str):
 
 
 @bp.get("/search")
+@public
 def search_page():
     notice = None
     args = request.args.copy()

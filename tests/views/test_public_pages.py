@@ -1,8 +1,6 @@
 """Public pages, read as a person would: parsed HTML, not grepped bytes."""
 from __future__ import annotations
 
-import json
-
 import pytest
 from bs4 import BeautifulSoup
 
