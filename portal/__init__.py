@@ -28,21 +28,29 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from portal import errors, i18n, templating
+    from portal import errors, i18n, sessions, templating
+    from portal.account import bp as account_bp
     from portal.api import bp as api_bp
     from portal.cli import register_cli
     from portal.extensions import csrf, db, search
+    from portal.open311 import bp as open311_bp
     from portal.public import bp as public_bp
+    from portal.requests import bp as requests_bp
 
     db.init_app(app)
     search.init_app(app)
     csrf.init_app(app)
+    sessions.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(requests_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-    csrf.exempt(api_bp)  # token-authenticated JSON API; pages keep CSRF
+    app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+    csrf.exempt(api_bp)  # token-authenticated APIs; pages keep CSRF
+    csrf.exempt(open311_bp)
     register_cli(app)
     return app

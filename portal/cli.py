@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db, search
-from services import catalog, schema
+from services import accounts, catalog, mail, schema, seed
 from services.catalog import CatalogError
 from services.catalog_io import read_catalog_file, write_catalog_file
+from services.errors import NotFound, ValidationFailed
+from services.models import User
 
 
 @contextmanager
@@ -51,12 +53,16 @@ def init_command(demo: bool) -> None:
         _report_problems(exc)
         raise SystemExit(1)
     click.echo("内置目录：" + report.summary())
+    click.echo(f"一件事套餐：{seed.load_bundles(session)} 个；"
+               f"新载入分办规则：{seed.load_routing_rules(session)} 条。")
     total = catalog.count_public_services(session)
     with progress_bar(total, "建立搜索索引") as update:
         count = catalog.rebuild_index(session, search.index, progress=update)
     click.echo(f"搜索索引已建立：{count} 项服务。")
     if demo:
-        click.echo("演示数据：服务目录已就绪（企业与工作人员演示账号随账号功能一起提供）。")
+        created = seed.load_demo_accounts(session)
+        click.echo(f"演示账号（密码均为 {seed.DEMO_PASSWORD}）：" + "、".join(u for u, *_ in seed.DEMO_ACCOUNTS)
+                   + (f"；本次新建 {len(created)} 个" if created else "；均已存在"))
 
 
 catalog_cli = AppGroup("catalog", help="导入、导出服务目录。")
@@ -108,7 +114,73 @@ def reindex_command() -> None:
     click.echo(f"搜索索引已重建：{count} 项服务。")
 
 
+user_cli = AppGroup("user", help="账号管理。")
+
+
+def _report_fields(exc: ValidationFailed) -> None:
+    click.secho("未创建账号：", fg="red", err=True)
+    for name, message in exc.fields.items():
+        click.echo(f"  - {name}：{message}", err=True)
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(User.ROLES), help="角色")
+@click.option("--bureau", "bureau", help="所属单位编码（办件人员、部门负责人必填）")
+@click.option("--uscc", "uscc_code", help="统一社会信用代码（企业账号）")
+@click.option("--company", help="企业名称（企业账号）")
+@click.option("--email", help="电子邮箱")
+@click.option("--name", "display_name", help="显示名称")
+@click.option("--password-stdin", is_flag=True, required=True, help="从标准输入读取密码")
+def user_create_command(username, role, bureau, uscc_code, company, email, display_name, password_stdin):
+    """创建账号（与页面注册相同的校验）。密码从标准输入读取。"""
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(db.session, username, role, password, bureau=bureau, uscc_code=uscc_code,
+                                    company=company, email=email, display_name=display_name)
+    except ValidationFailed as exc:
+        _report_fields(exc)
+        raise SystemExit(1)
+    where = f"，单位 {user.bureau.code}" if user.bureau else ""
+    click.echo(f"已创建账号 {user.username}（{user.role}{where}）")
+
+
+@user_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="命令行生成", help="令牌用途说明")
+def user_token_command(username, name):
+    """为账号生成一个新的 API 令牌并打印出来。"""
+    try:
+        user = accounts.get_by_username(db.session, username)
+    except NotFound as exc:
+        click.secho(exc.message, fg="red", err=True)
+        raise SystemExit(1)
+    click.echo(accounts.issue_token(db.session, user, name))
+
+
+notify_cli = AppGroup("notify", help="通知。")
+
+
+@notify_cli.command("send")
+def notify_send_command():
+    """发送待发邮件；失败的留在发件箱中，下次重试（适合放进 cron）。"""
+    report = mail.send_pending(db.session, smtp_settings(current_app.config))
+    click.echo(f"已发送 {report.sent} 封，失败 {report.failed} 封。")
+    if report.failed:
+        click.secho(f"最后一个错误：{report.error}", fg="yellow", err=True)
+        raise SystemExit(2)
+
+
+def smtp_settings(config) -> mail.SmtpSettings:
+    return mail.SmtpSettings(host=config["MAIL_HOST"], port=int(config["MAIL_PORT"]),
+                             username=config["MAIL_USERNAME"], password=config["MAIL_PASSWORD"],
+                             starttls=bool(config["MAIL_STARTTLS"]), use_ssl=bool(config["MAIL_SSL"]),
+                             sender=config["MAIL_SENDER"])
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(notify_cli)

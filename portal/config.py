@@ -32,4 +32,18 @@ def defaults(instance_path: str) -> dict:
         "POPULAR_SERVICES": 8,
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
+        # Attachments: 10 MB a file, 30 MB a request (services/uploads.py); the whole HTTP body a little more.
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        # E-mail (outbox, `flask --app portal notify send`)
+        "MAIL_HOST": "127.0.0.1",
+        "MAIL_PORT": 25,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_STARTTLS": False,
+        "MAIL_SSL": False,
+        "MAIL_SENDER": "noreply@example.com",
     }

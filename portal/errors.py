@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -23,6 +24,13 @@ def _wants_json() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        if _wants_json():
+            return api_error(400, "csrf_failed", "安全校验失败，请刷新页面后重试。")
+        return render_template("errors/error.html", status=400,
+                               message=_("页面已过期或安全校验失败，您的提交没有保存。请返回上一页，刷新后重新提交。")), 400
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500

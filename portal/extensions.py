@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from portal.database import Database
@@ -11,3 +12,4 @@ db = Database()
 search = SearchExtension()
 babel = Babel()
 csrf = CSRFProtect()
+login_manager = LoginManager()

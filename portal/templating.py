@@ -1,8 +1,12 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 from flask import Flask, request, url_for
 from flask_babel import get_locale
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def url_with(**changes) -> str:
@@ -21,7 +25,25 @@ def category_label(category) -> str:
     return category.name_en if str(get_locale()) == "en" and category.name_en else category.name
 
 
+def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time shown in Beijing time."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(BEIJING).strftime(fmt)
+
+
+def format_date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(url_with=url_with, category_label=category_label)
+    from services.requests import display_value
+    from services.workflow import label as status_label
+
+    app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
+                                 status_label=status_label)
+    app.jinja_env.filters.update(datetime=format_datetime, date=format_date)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -70,6 +70,10 @@ def services_in_category(session: Session, category: Category) -> list[Service]:
                                 .order_by(Service.popular.desc(), Service.code)))
 
 
+def all_public_services(session: Session) -> list[Service]:
+    return list(session.scalars(public_services_query().order_by(Service.category_id, Service.code)))
+
+
 def get_service(session: Session, code: str) -> Service:
     service = session.scalar(public_services_query().where(Service.code == code)
                              .options(selectinload(Service.fields)))

@@ -1,10 +1,10 @@
 """Typed SQLAlchemy 2 models. The schema is created only through Alembic (see migrations/)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -119,3 +119,272 @@ class ServiceField(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     service: Mapped[Service] = relationship(back_populates="fields")
+
+
+# ============================================================================ accounts
+class Enterprise(Base):
+    """An enterprise account holder, keyed by its 统一社会信用代码."""
+
+    __tablename__ = "enterprise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(50))
+    mobile: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    township: Mapped[str] = mapped_column(String(50))
+    industry: Mapped[str] = mapped_column(String(50))
+    size: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="enterprise")
+
+
+class User(Base):
+    """A person who logs in: an enterprise's staff member, a bureau's staff, a supervisor or an admin."""
+
+    __tablename__ = "user"
+
+    ROLES = ("enterprise", "handler", "lead", "supervisor", "admin")
+    STAFF_ROLES = ("handler", "lead", "supervisor", "admin")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), nullable=True, index=True)
+    bureau_id: Mapped[int | None] = mapped_column(ForeignKey("bureau.id"), nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="users")
+    bureau: Mapped[Bureau | None] = relationship()
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in self.STAFF_ROLES
+
+    # The session-login protocol (is_authenticated, is_active, is_anonymous, get_id).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(Base):
+    """A bearer token for the API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+# ============================================================================ requests and tickets
+class Bundle(Base):
+    """一件事一次办: several services asked for in one submission."""
+
+    __tablename__ = "bundle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    items: Mapped[list[BundleService]] = relationship(
+        back_populates="bundle", order_by="BundleService.position", cascade="all, delete-orphan")
+
+
+class BundleService(Base):
+    __tablename__ = "bundle_service"
+
+    bundle_id: Mapped[int] = mapped_column(ForeignKey("bundle.id", ondelete="CASCADE"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    bundle: Mapped[Bundle] = relationship(back_populates="items")
+    service: Mapped[Service] = relationship()
+
+
+class RoutingRule(Base):
+    """Sends matching requests to a bureau other than the service's own.
+
+    `conditions` holds any of: townships, industries, sizes, services (codes), categories
+    (codes), keywords (any found in the description), field ({"code": ..., "values": [...]}).
+    Every condition present must hold; lists match when any element matches.
+    """
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureau.id"))
+    conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    bureau: Mapped[Bureau] = relationship()
+
+
+class Request(Base):
+    """One submission by an enterprise: a single service, a bundle, or a free-text need."""
+
+    __tablename__ = "request"
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+    KINDS = ("service", "bundle", "need")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    bundle_id: Mapped[int | None] = mapped_column(ForeignKey("bundle.id"), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_mobile: Mapped[str] = mapped_column(String(20))
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    query_code: Mapped[str] = mapped_column(String(12))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    user: Mapped[User] = relationship()
+    bundle: Mapped[Bundle | None] = relationship()
+    items: Mapped[list[RequestItem]] = relationship(back_populates="request", order_by="RequestItem.id",
+                                                    cascade="all, delete-orphan")
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="request", order_by="Ticket.id",
+                                                 cascade="all, delete-orphan")
+    events: Mapped[list[TicketEvent]] = relationship(back_populates="request", order_by="TicketEvent.id",
+                                                     cascade="all, delete-orphan")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="request", order_by="Attachment.id",
+                                                         cascade="all, delete-orphan")
+
+
+class RequestItem(Base):
+    """One requested service with the values of its request fields."""
+
+    __tablename__ = "request_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    request: Mapped[Request] = relationship(back_populates="items")
+    service: Mapped[Service] = relationship()
+    ticket: Mapped[Ticket | None] = relationship(back_populates="items")
+
+
+class Ticket(Base):
+    """办件: the part of a request one bureau handles."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureau.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id"), nullable=True)
+    routing_reason: Mapped[str] = mapped_column(Text, default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    request: Mapped[Request] = relationship(back_populates="tickets")
+    bureau: Mapped[Bureau] = relationship()
+    routing_rule: Mapped[RoutingRule | None] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    items: Mapped[list[RequestItem]] = relationship(back_populates="ticket", order_by="RequestItem.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketEvent(Base):
+    """One line of a request's timeline: a status change, a reply, a note, a routing decision."""
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), nullable=True,
+                                                  index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    request: Mapped[Request] = relationship(back_populates="events")
+    ticket: Mapped[Ticket | None] = relationship()
+    actor: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="event", order_by="Attachment.id")
+
+
+class Attachment(Base):
+    """An uploaded file, stored under a random name in the instance folder."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_event.id"), nullable=True)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    request: Mapped[Request] = relationship(back_populates="attachments")
+    event: Mapped[TicketEvent | None] = relationship(back_populates="attachments")
+
+
+# ============================================================================ mail
+class OutboxMessage(Base):
+    """An e-mail waiting to be sent. Written in the same transaction as the change it reports,
+    so a mail server outage never loses or blocks that change; `notify send` delivers it."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")

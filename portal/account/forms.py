@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from services import reference
+
+
+def _choices(pairs, prompt):
+    return [("", prompt)] + list(pairs)
+
+
+class ProfileForm(FlaskForm):
+    company = StringField(_l("企业名称"), validators=[DataRequired(_l("请填写企业名称")), Length(max=200)])
+    contact_name = StringField(_l("联系人"), validators=[DataRequired(_l("请填写联系人姓名")), Length(max=50)])
+    mobile = TelField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), Length(max=20)])
+    email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请填写电子邮箱")), Length(max=254)])
+    township = SelectField(_l("所在乡镇（街道）"), choices=_choices([(t, t) for t in reference.TOWNSHIPS], "请选择"))
+    industry = SelectField(_l("所属行业"), choices=_choices(reference.INDUSTRIES, "请选择"))
+    size = SelectField(_l("企业规模"), choices=_choices(reference.SIZES, "请选择"))
+
+
+class RegisterForm(ProfileForm):
+    uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(_l("请填写统一社会信用代码")), Length(max=40)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请设置密码")), Length(max=128)])
+    confirm = PasswordField(_l("再次输入密码"), validators=[EqualTo("password", _l("两次输入的密码不一致"))])
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("统一社会信用代码或用户名"), validators=[DataRequired(_l("请填写账号")), Length(max=64)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码")), Length(max=128)])
+    remember = BooleanField(_l("在这台设备上保持登录（30 天）"))
+
+
+class ResetRequestForm(FlaskForm):
+    login = StringField(_l("统一社会信用代码或用户名"), validators=[DataRequired(_l("请填写账号")), Length(max=64)])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请设置新密码")), Length(max=128)])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[EqualTo("password", _l("两次输入的密码不一致"))])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请填写当前密码"))])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请设置新密码")), Length(max=128)])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[EqualTo("new_password", _l("两次输入的密码不一致"))])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("用途说明"), validators=[Length(max=100)])
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change something (log out, revoke)."""

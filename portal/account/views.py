@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.access import login_required, public
+from portal.account import bp
+from portal.account.forms import (
+    EmptyForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+    ResetRequestForm,
+    TokenForm,
+)
+from portal.extensions import db
+from portal.formtools import show_errors
+from portal.i18n import safe_next
+from services import accounts
+from services.errors import NotFound, ServiceError, ValidationFailed
+
+
+def _profile(form: ProfileForm, uscc: str = "") -> accounts.EnterpriseProfile:
+    return accounts.EnterpriseProfile(company=form.company.data or "", uscc=uscc, contact_name=form.contact_name.data or "",
+                                      mobile=form.mobile.data or "", email=form.email.data or "",
+                                      township=form.township.data or "", industry=form.industry.data or "",
+                                      size=form.size.data or "")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_enterprise(db.session, _profile(form, form.uscc.data or ""), form.password.data)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            login_user(user)
+            flash(_("注册成功，欢迎使用。您的登录账号是统一社会信用代码 %(code)s。", code=user.username), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("requests.my_requests")))
+    return render_template("account/register.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("public.home")))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(db.session, form.login.data, form.password.data)
+        except accounts.LoginRefused as exc:
+            form.form_errors.append(exc.message)
+            status = 401
+        else:
+            login_user(user, remember=bool(form.remember.data))
+            default = url_for("requests.my_requests") if user.role == "enterprise" else url_for("public.home")
+            return redirect(safe_next(request.args.get("next"), default))
+    elif form.errors:
+        status = 422
+    return render_template("account/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required()
+def logout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash(_("您已安全退出。"), "success")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@public
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(db.session, current_app.config["SECRET_KEY"], form.login.data,
+                                        url_for("account.reset", token="TOKEN", _external=True))
+        flash(_("如果该账号存在并登记了邮箱，我们已发送重设密码的邮件，请在 1 小时内查收。"), "success")
+        return redirect(url_for("account.login"))
+    return render_template("account/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+def reset(token: str):
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, current_app.config["SECRET_KEY"], token, form.password.data)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("account.reset_request"))
+        else:
+            flash(_("密码已重设，请用新密码登录。"), "success")
+            return redirect(url_for("account.login"))
+    return render_template("account/reset.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required()
+def profile():
+    user = current_user._get_current_object()
+    enterprise = user.enterprise
+    form = ProfileForm(obj=None)
+    if request.method == "GET" and enterprise is not None:
+        form.company.data, form.contact_name.data = enterprise.name, enterprise.contact_name
+        form.mobile.data, form.email.data = enterprise.mobile, enterprise.email
+        form.township.data, form.industry.data, form.size.data = enterprise.township, enterprise.industry, enterprise.size
+    if enterprise is not None and form.validate_on_submit():
+        try:
+            accounts.update_profile(db.session, user, _profile(form))
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("企业资料已保存。"), "success")
+            return redirect(url_for("account.profile"))
+    return render_template("account/profile.html", form=form, user=user, password_form=PasswordForm(prefix="pw"),
+                           tokens=accounts.active_tokens(db.session, user), token_form=TokenForm(prefix="tk"),
+                           empty_form=EmptyForm())
+
+
+@bp.post("/password")
+@login_required()
+def change_password():
+    form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db.session, current_user._get_current_object(), form.current_password.data,
+                                     form.new_password.data)
+        except ValidationFailed as exc:
+            for message in exc.fields.values():
+                flash(message, "error")
+        else:
+            flash(_("密码已修改。"), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("account.profile") + "#password")
+
+
+@bp.post("/tokens")
+@login_required()
+def create_token():
+    form = TokenForm(prefix="tk")
+    if form.validate_on_submit():
+        token = accounts.issue_token(db.session, current_user._get_current_object(), form.name.data or "")
+        return render_template("account/token_created.html", token=token)
+    flash(_("表单已过期，请重试。"), "error")
+    return redirect(url_for("account.profile") + "#tokens")
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required()
+def revoke_token(token_id: int):
+    if EmptyForm().validate_on_submit():
+        try:
+            accounts.revoke_token(db.session, current_user._get_current_object(), token_id)
+        except NotFound:
+            return render_template("errors/error.html", status=404, message=_("没有这个令牌。")), 404
+        flash(_("令牌已作废。"), "success")
+    return redirect(url_for("account.profile") + "#tokens")

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from services.requests import MAX_DESCRIPTION, FieldGroup
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ContactMixin:
+    contact_name = StringField(_l("联系人"), validators=[DataRequired(_l("请填写联系人")), Length(max=50)])
+    contact_mobile = TelField(_l("联系电话（手机）"), validators=[DataRequired(_l("请填写手机号码")), Length(max=20)])
+    contact_email = EmailField(_l("电子邮箱"), validators=[Optional(), Length(max=254)])
+
+
+class ApplyBase(FlaskForm):
+    idempotency_key = HiddenField()
+    description = TextAreaField(_l("情况说明"), validators=[Optional(), Length(max=MAX_DESCRIPTION)])
+    contact_name = ContactMixin.contact_name
+    contact_mobile = ContactMixin.contact_mobile
+    contact_email = ContactMixin.contact_email
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def build_apply_form(groups: list[FieldGroup], **kwargs) -> ApplyBase:
+    """A form class made for these request fields (Open311 datatypes)."""
+
+    class ApplyForm(ApplyBase):
+        pass
+
+    for g in groups:
+        f = g.field
+        label = f.label
+        validators = [Optional()]
+        render = {}
+        if f.datatype == "text":
+            field = TextAreaField(label, validators=validators, description=f.description)
+        elif f.datatype == "number":
+            render = {"inputmode": "decimal"}
+            field = StringField(label, validators=validators, description=f.description, render_kw=render)
+        elif f.datatype == "datetime":
+            field = StringField(label, validators=validators, description=f.description,
+                                render_kw={"type": "date"})
+        elif f.datatype == "singlevaluelist":
+            choices = [(v["key"], v["name"]) for v in f.values]
+            if len(choices) <= 4:
+                field = RadioField(label, choices=choices, validators=validators, description=f.description,
+                                   validate_choice=False)
+            else:
+                field = SelectField(label, choices=[("", "请选择")] + choices, validators=validators,
+                                    description=f.description, validate_choice=False)
+        elif f.datatype == "multivaluelist":
+            field = MultiCheckboxField(label, choices=[(v["key"], v["name"]) for v in f.values],
+                                       validators=validators, description=f.description, validate_choice=False)
+        else:
+            field = StringField(label, validators=validators, description=f.description)
+        setattr(ApplyForm, g.name, field)
+    return ApplyForm(**kwargs)
+
+
+class ConfirmForm(FlaskForm):
+    """The preview's confirm button; the answers travel as hidden inputs."""
+
+
+class NeedForm(FlaskForm):
+    idempotency_key = HiddenField()
+    description = TextAreaField(_l("请用自己的话描述遇到的问题或需求"),
+                                validators=[DataRequired(_l("请描述您的需求")), Length(max=MAX_DESCRIPTION)])
+    contact_name = ContactMixin.contact_name
+    contact_mobile = ContactMixin.contact_mobile
+    contact_email = ContactMixin.contact_email
+
+
+class InfoForm(FlaskForm):
+    message = TextAreaField(_l("补正说明"), validators=[Optional(), Length(max=MAX_DESCRIPTION)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("撤回原因（选填）"), validators=[Optional(), Length(max=500)])
+
+
+class ProgressForm(FlaskForm):
+    number = StringField(_l("申请编号"), validators=[DataRequired(_l("请填写申请编号")), Length(max=32)])
+    query_code = StringField(_l("查询码"), validators=[DataRequired(_l("请填写查询码")), Length(max=12)])

@@ -1,0 +1,288 @@
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from portal.access import ENTERPRISE, login_required, public
+from portal.extensions import db, search
+from portal.formtools import show_errors
+from portal.requests import bp
+from portal.requests.forms import ConfirmForm, InfoForm, NeedForm, ProgressForm, WithdrawForm, build_apply_form, new_key
+from services import directory, uploads, workflow
+from services import requests as reqsvc
+from services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+
+SELECTION_KEYS = ("services", "bundle")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _selection(source: MultiDict):
+    """The services asked for (by ?services=… or ?bundle=…) and the bundle, if any."""
+    bundle_code = (source.get("bundle") or "").strip() or None
+    bundle = reqsvc.get_bundle(db.session, bundle_code) if bundle_code else None
+    codes = [i.service.code for i in bundle.items] if bundle else source.getlist("services")
+    return reqsvc.load_services(db.session, codes), bundle
+
+
+def _attributes(form, groups) -> dict[str, dict]:
+    attributes: dict[str, dict] = {}
+    for g in groups:
+        value = form[g.name].data
+        for s in g.services:
+            attributes.setdefault(s.code, {})[g.field.code] = value
+    return attributes
+
+
+def _submission(form, groups, services, bundle, files=()) -> reqsvc.Submission:
+    return reqsvc.Submission(
+        services=[s.code for s in services], attributes=_attributes(form, groups),
+        description=form.description.data or "", contact_name=form.contact_name.data or "",
+        contact_mobile=form.contact_mobile.data or "", contact_email=form.contact_email.data or "",
+        idempotency_key=form.idempotency_key.data or "", bundle=bundle.code if bundle else None,
+        files=[uploads.Incoming(f.filename or "", f.stream) for f in files])
+
+
+def _show_service_errors(form, groups, exc: ValidationFailed) -> None:
+    names = {f"attributes.{s.code}.{g.field.code}": g.name for g in groups for s in g.services}
+    show_errors(form, ValidationFailed({names.get(k, k): v for k, v in exc.fields.items()}))
+
+
+def _selection_or_error(source: MultiDict):
+    try:
+        return _selection(source), None
+    except NotFound as exc:
+        return None, (exc.message, 404)
+    except ValidationFailed as exc:
+        return None, ("；".join(exc.fields.values()), 422)
+
+
+def _selection_problem(message: str, status: int):
+    return render_template("requests/cannot_apply.html", message=message), status
+
+
+@bp.get("/apply")
+@login_required(ENTERPRISE)
+def apply():
+    selected, problem = _selection_or_error(request.args)
+    if problem:
+        return _selection_problem(*problem)
+    services, bundle = selected
+    groups = reqsvc.field_groups(services)
+    e = _user().enterprise
+    form = build_apply_form(groups, data={"idempotency_key": new_key(), "contact_name": e.contact_name,
+                                          "contact_mobile": e.mobile, "contact_email": e.email})
+    return render_template("requests/apply.html", form=form, groups=groups, services=services, bundle=bundle)
+
+
+@bp.post("/apply")
+@login_required(ENTERPRISE)
+def preview():
+    """Check the answers and show them back, with the upload step and the confirm button."""
+    selected, problem = _selection_or_error(request.form)
+    if problem:
+        return _selection_problem(*problem)
+    services, bundle = selected
+    groups = reqsvc.field_groups(services)
+    form = build_apply_form(groups)
+    if request.form.get("edit"):  # "返回修改" from the preview: the same answers, editable again
+        return render_template("requests/apply.html", form=form, groups=groups, services=services, bundle=bundle)
+    if form.validate_on_submit():
+        try:
+            prepared = reqsvc.prepare(db.session, _user(), _submission(form, groups, services, bundle))
+        except ValidationFailed as exc:
+            _show_service_errors(form, groups, exc)
+        else:
+            return render_template("requests/preview.html", prepared=prepared, form=form, groups=groups,
+                                   hidden=_hidden_fields(), confirm=ConfirmForm())
+    return render_template("requests/apply.html", form=form, groups=groups, services=services,
+                           bundle=bundle), 422
+
+
+def _hidden_fields() -> list[tuple[str, str]]:
+    return [(k, v) for k, values in request.form.lists() if k != "csrf_token" for v in values]
+
+
+@bp.post("/apply/confirm")
+@login_required(ENTERPRISE)
+def confirm():
+    selected, problem = _selection_or_error(request.form)
+    if problem:
+        return _selection_problem(*problem)
+    services, bundle = selected
+    groups = reqsvc.field_groups(services)
+    form = build_apply_form(groups)
+    if not form.validate_on_submit():
+        return render_template("requests/apply.html", form=form, groups=groups, services=services,
+                               bundle=bundle), 422
+    sub = _submission(form, groups, services, bundle, request.files.getlist("attachments"))
+    try:
+        req, created = reqsvc.submit(db.session, _user(), sub, current_app.config["UPLOAD_DIR"])
+    except ValidationFailed as exc:
+        if "attachments" in exc.fields and len(exc.fields) == 1:
+            prepared = reqsvc.prepare(db.session, _user(), sub)
+            return render_template("requests/preview.html", prepared=prepared, form=form, groups=groups,
+                                   hidden=_hidden_fields(), confirm=ConfirmForm(),
+                                   upload_error=exc.fields["attachments"]), exc.status
+        _show_service_errors(form, groups, exc)
+        return render_template("requests/apply.html", form=form, groups=groups, services=services,
+                               bundle=bundle), exc.status
+    if created:
+        flash(_("申请已提交。申请编号 %(number)s，查询码 %(code)s（不登录也可凭这两项查询进度）。",
+                number=req.number, code=req.query_code), "success")
+    else:
+        flash(_("这份申请已经提交过了，不会重复提交。"), "info")
+    return redirect(url_for("requests.detail", number=req.number))
+
+
+@bp.get("/bundles")
+@public
+def bundles():
+    categories = directory.categories_with_counts(db.session)
+    services = [s for s in directory.all_public_services(db.session) if s.online]
+    return render_template("requests/bundles.html", bundles=reqsvc.list_bundles(db.session),
+                           categories=categories, services=services)
+
+
+@bp.route("/need", methods=["GET", "POST"])
+@login_required(ENTERPRISE)
+def need():
+    """我有需求: describe the problem, see matching services, or send it to the joint office."""
+    e = _user().enterprise
+    form = NeedForm(data=None if request.method == "POST" else {
+        "idempotency_key": new_key(), "contact_name": e.contact_name, "contact_mobile": e.mobile,
+        "contact_email": e.email})
+    suggestions = None
+    if form.validate_on_submit():
+        if request.form.get("action") == "send":
+            sub = reqsvc.Submission(description=form.description.data, contact_name=form.contact_name.data,
+                                    contact_mobile=form.contact_mobile.data,
+                                    contact_email=form.contact_email.data or "",
+                                    idempotency_key=form.idempotency_key.data or "")
+            try:
+                req, created = reqsvc.submit(db.session, _user(), sub, current_app.config["UPLOAD_DIR"], need=True)
+            except ValidationFailed as exc:
+                show_errors(form, exc)
+            else:
+                if created:
+                    flash(_("需求已提交给质量强县工作联席会议办公室，将为您分办到对口部门。申请编号 %(number)s，查询码 %(code)s。",
+                            number=req.number, code=req.query_code), "success")
+                return redirect(url_for("requests.detail", number=req.number))
+        else:
+            suggestions = directory.search_services(db.session, search.index, form.description.data,
+                                                    per_page=5).hits
+    return render_template("requests/need.html", form=form, suggestions=suggestions), (422 if form.errors else 200)
+
+
+@bp.get("/my/requests")
+@login_required(ENTERPRISE)
+def my_requests():
+    status = request.args.get("status") or None
+    if status and status not in workflow.LABELS:
+        status = None
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    rows, total = reqsvc.my_requests(db.session, _user(), status=status, page=page)
+    return render_template("requests/my_requests.html", rows=rows, total=total, status=status, page=page,
+                           per_page=20, statuses=workflow.LABELS)
+
+
+@bp.get("/requests/<number>")
+@login_required()
+def detail(number: str):
+    try:
+        req = reqsvc.get_request(db.session, _user(), number)
+    except NotFound:
+        abort(404)
+    return _render_detail(req)
+
+
+def _render_detail(req, status: int = 200, info_errors: dict | None = None, withdraw_error: str | None = None):
+    user = _user()
+    return render_template("requests/detail.html", req=req, user=user,
+                           events=reqsvc.visible_events(user, req), workflow=workflow,
+                           withdraw_form=WithdrawForm(), info_form=InfoForm(),
+                           can_withdraw=reqsvc.can_withdraw(user, req), info_errors=info_errors or {},
+                           withdraw_error=withdraw_error), status
+
+
+@bp.post("/requests/<number>/withdraw")
+@login_required(ENTERPRISE)
+def withdraw(number: str):
+    form = WithdrawForm()
+    try:
+        req = reqsvc.get_request(db.session, _user(), number)
+    except NotFound:
+        abort(404)
+    if not form.validate_on_submit():
+        return _render_detail(req, 400, withdraw_error=_("页面已过期，请刷新后重试。"))
+    try:
+        reqsvc.withdraw(db.session, _user(), number, form.reason.data or "")
+    except Conflict as exc:
+        return _render_detail(req, 409, withdraw_error=exc.message)
+    flash(_("申请已撤回。"), "success")
+    return redirect(url_for("requests.detail", number=number))
+
+
+@bp.post("/requests/<number>/tickets/<ticket>/info")
+@login_required(ENTERPRISE)
+def provide_info(number: str, ticket: str):
+    form = InfoForm()
+    try:
+        req = reqsvc.get_request(db.session, _user(), number)
+    except NotFound:
+        abort(404)
+    if not form.validate_on_submit():
+        return _render_detail(req, 400, info_errors={ticket: _("页面已过期，请刷新后重试。")})
+    files = [uploads.Incoming(f.filename or "", f.stream) for f in request.files.getlist("attachments")]
+    try:
+        reqsvc.provide_info(db.session, _user(), number, ticket, form.message.data or "", files,
+                            current_app.config["UPLOAD_DIR"])
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        message = "；".join(exc.fields.values()) if exc.fields else exc.message
+        db.session.expire_all()
+        return _render_detail(reqsvc.get_request(db.session, _user(), number), exc.status,
+                              info_errors={ticket: message})
+    flash(_("补正材料已提交，承办部门将继续办理。"), "success")
+    return redirect(url_for("requests.detail", number=number))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required()
+def attachment(attachment_id: int):
+    try:
+        a = reqsvc.get_attachment(db.session, _user(), attachment_id)
+        path = uploads.path_of(current_app.config["UPLOAD_DIR"], a.stored_name)
+    except (NotFound, ValueError):
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    inline = a.mime_type in ("application/pdf", "image/png", "image/jpeg")
+    response = send_file(path, mimetype=a.mime_type, as_attachment=not inline, download_name=a.original_name,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/progress", methods=["GET", "POST"])
+@public
+def progress():
+    form = ProgressForm()
+    result = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = reqsvc.lookup_progress(db.session, form.number.data, form.query_code.data)
+        except NotFound as exc:
+            form.form_errors.append(exc.message)
+            status = 404
+    elif form.errors:
+        status = 400 if "csrf_token" in form.errors else 422
+    return render_template("requests/progress.html", form=form, result=result, workflow=workflow), status
