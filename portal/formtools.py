@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from services.errors import ValidationFailed
 
@@ -14,3 +15,9 @@ def show_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             field.errors = list(field.errors or []) + [message]
         else:
             form.form_errors.append(message)
+
+
+def choices(pairs, prompt: str | None = None) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices, with an empty prompt first if given."""
+    items = [SelectChoice("", prompt)] if prompt is not None else []
+    return items + [SelectChoice(str(value), str(label)) for value, label in pairs]

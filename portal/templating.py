@@ -25,6 +25,11 @@ def category_label(category) -> str:
     return category.name_en if str(get_locale()) == "en" and category.name_en else category.name
 
 
+def attrs(**kwargs) -> dict:
+    """HTML attributes without the unset ones (None), for WTForms field calls."""
+    return {k.replace("_", "-"): v for k, v in kwargs.items() if v is not None}
+
+
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored (UTC) time shown in Beijing time."""
     if value is None:
@@ -43,7 +48,7 @@ def init_app(app: Flask) -> None:
     from services.workflow import label as status_label
 
     app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
-                                 status_label=status_label)
+                                 status_label=status_label, attrs=attrs)
     app.jinja_env.filters.update(datetime=format_datetime, date=format_date)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

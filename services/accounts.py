@@ -18,6 +18,8 @@ from services import mail, reference, uscc
 from services.errors import NotFound, ServiceError, ValidationFailed
 from services.models import ApiToken, Bureau, Enterprise, User, utcnow
 
+# werkzeug's scrypt; the test suite swaps in a cheap method to stay fast.
+HASH_METHOD = "scrypt"
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
@@ -32,6 +34,10 @@ COMMON_PASSWORDS = {"12345678", "123456789", "password", "password1", "qwerty123
 class LoginRefused(ServiceError):
     status = 401
     code = "login_failed"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=HASH_METHOD)
 
 
 # --------------------------------------------------------------------------- field checks
@@ -130,7 +136,7 @@ def register_enterprise(session: Session, profile: EnterpriseProfile, password: 
         raise ValidationFailed(fields)
     enterprise = Enterprise(uscc=p.uscc, name=p.company, contact_name=p.contact_name, mobile=p.mobile,
                             email=p.email, township=p.township, industry=p.industry, size=p.size)
-    user = User(username=username, password_hash=generate_password_hash(password), role="enterprise",
+    user = User(username=username, password_hash=hash_password(password), role="enterprise",
                 display_name=p.contact_name, email=p.email, enterprise=enterprise)
     session.add_all([enterprise, user])
     session.commit()
@@ -190,7 +196,7 @@ def create_user(session: Session, username: str, role: str, password: str, *, bu
                                             mobile="", email=email, township="", industry="", size="")
     if fields:
         raise ValidationFailed(fields)
-    user = User(username=username, password_hash=generate_password_hash(password), role=role,
+    user = User(username=username, password_hash=hash_password(password), role=role,
                 display_name=display_name or username, email=email, bureau=bureau_obj, enterprise=enterprise)
     session.add(user)
     session.commit()
@@ -222,7 +228,7 @@ def authenticate(session: Session, login: str, password: str, now: datetime | No
     user = find_login(session, login)
     generic = "用户名或密码不正确"
     if user is None:
-        check_password_hash(generate_password_hash("x"), password or "")  # same work either way
+        check_password_hash(hash_password("x"), password or "")  # same work either way
         raise LoginRefused(generic)
     locked_until = _aware(user.locked_until)
     if locked_until and locked_until > now:
@@ -254,7 +260,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     check_password(new, username=user.username, fields=fields, key="new_password")
     if fields:
         raise ValidationFailed(fields)
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = hash_password(new)
     session.commit()
 
 
@@ -296,7 +302,7 @@ def reset_password(session: Session, secret_key: str, token: str, new_password: 
     check_password(new_password, username=user.username, fields=fields)
     if fields:
         raise ValidationFailed(fields)
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
     session.commit()

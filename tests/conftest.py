@@ -43,6 +43,14 @@ def seed(app, catalog_path: Path = FIXTURE_CATALOG) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """scrypt costs ~0.1 s a hash; tests create many accounts. tests/accounts checks the real method."""
+    from services import accounts
+
+    monkeypatch.setattr(accounts, "HASH_METHOD", "pbkdf2:sha256:1000")
+
+
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory) -> Path:
     """An instance folder with the fixture catalog loaded and indexed."""

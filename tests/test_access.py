@@ -19,5 +19,37 @@ def test_every_endpoint_carries_an_access_mark(app):
 
 
 def test_public_endpoints_answer_without_login(client):
-    for url in ("/", "/search", "/bureaus", "/categories/metrology", "/services/JL-001", "/api/v1/services"):
+    for url in ("/", "/search", "/bureaus", "/categories/metrology", "/services/JL-001", "/api/v1/services",
+                "/bundles", "/progress", "/account/login", "/account/register"):
         assert client.get(url).status_code == 200, url
+
+
+def _sample_url(rule) -> str:
+    values = {}
+    for arg in rule.arguments:
+        converter = type(rule._converters.get(arg)).__name__.lower()
+        values[arg] = "1" if "integer" in converter else ("json" if arg in ("fmt", "format", "ext") else "x")
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_non_public_page_refuses_anonymous_users(app, client):
+    """Walk the url map: a page behind a login sends anonymous users to the login page; an API
+    endpoint behind a token answers 401."""
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in BUILT_IN:
+            continue
+        mark = access_of(app.view_functions[rule.endpoint])
+        if mark == "public":
+            continue
+        url = _sample_url(rule)
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        response = client.open(url, method=method)
+        if mark.startswith("login:"):
+            assert response.status_code in (302, 400), (url, response.status_code)
+            if response.status_code == 302:
+                assert "/account/login" in response.headers["Location"], url
+        else:
+            assert response.status_code == 401, (url, response.status_code)
+        checked += 1
+    assert checked >= 10

@@ -5,11 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.formtools import choices
 from services import reference
-
-
-def _choices(pairs, prompt):
-    return [("", prompt)] + list(pairs)
 
 
 class ProfileForm(FlaskForm):
@@ -17,9 +14,11 @@ class ProfileForm(FlaskForm):
     contact_name = StringField(_l("联系人"), validators=[DataRequired(_l("请填写联系人姓名")), Length(max=50)])
     mobile = TelField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), Length(max=20)])
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请填写电子邮箱")), Length(max=254)])
-    township = SelectField(_l("所在乡镇（街道）"), choices=_choices([(t, t) for t in reference.TOWNSHIPS], "请选择"))
-    industry = SelectField(_l("所属行业"), choices=_choices(reference.INDUSTRIES, "请选择"))
-    size = SelectField(_l("企业规模"), choices=_choices(reference.SIZES, "请选择"))
+    # Choices are checked by services.accounts, which says what to fix.
+    township = SelectField(_l("所在乡镇（街道）"), choices=choices([(t, t) for t in reference.TOWNSHIPS], "请选择"),
+                           validate_choice=False)
+    industry = SelectField(_l("所属行业"), choices=choices(reference.INDUSTRIES, "请选择"), validate_choice=False)
+    size = SelectField(_l("企业规模"), choices=choices(reference.SIZES, "请选择"), validate_choice=False)
 
 
 class RegisterForm(ProfileForm):

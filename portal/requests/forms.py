@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.formtools import choices
 from services.requests import MAX_DESCRIPTION, FieldGroup
 
 
@@ -63,15 +64,15 @@ def build_apply_form(groups: list[FieldGroup], **kwargs) -> ApplyBase:
             field = StringField(label, validators=validators, description=f.description,
                                 render_kw={"type": "date"})
         elif f.datatype == "singlevaluelist":
-            choices = [(v["key"], v["name"]) for v in f.values]
-            if len(choices) <= 4:
-                field = RadioField(label, choices=choices, validators=validators, description=f.description,
+            pairs = [(v["key"], v["name"]) for v in f.values]
+            if len(pairs) <= 4:
+                field = RadioField(label, choices=choices(pairs), validators=validators, description=f.description,
                                    validate_choice=False)
             else:
-                field = SelectField(label, choices=[("", "请选择")] + choices, validators=validators,
+                field = SelectField(label, choices=choices(pairs, "请选择"), validators=validators,
                                     description=f.description, validate_choice=False)
         elif f.datatype == "multivaluelist":
-            field = MultiCheckboxField(label, choices=[(v["key"], v["name"]) for v in f.values],
+            field = MultiCheckboxField(label, choices=choices((v["key"], v["name"]) for v in f.values),
                                        validators=validators, description=f.description, validate_choice=False)
         else:
             field = StringField(label, validators=validators, description=f.description)

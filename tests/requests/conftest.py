@@ -1,0 +1,32 @@
+"""Accounts and data for request tests: enterprises A and B, staff of amr and agri, a bundle, a rule."""
+from __future__ import annotations
+
+import pytest
+
+from portal.extensions import db
+from services.models import Bundle, BundleService, Bureau, RoutingRule, Service
+from tests.helpers import USCC_A, USCC_B, make_enterprise, make_staff
+
+
+@pytest.fixture
+def people(app):
+    """Usernames: enterprise A, enterprise B, amr handler, agri handler, supervisor."""
+    from sqlalchemy import select
+
+    a = make_enterprise(app, USCC_A, "澧县兰江食品有限公司")
+    b = make_enterprise(app, USCC_B, "澧县澧水纺织有限公司", industry="textile", township="梦溪镇")
+    amr = make_staff(app, "amr-h", "handler", "amr")
+    agri = make_staff(app, "agri-h", "handler", "agri")
+    sup = make_staff(app, "sup", "supervisor", None)
+    with app.app_context():
+        s = db.session
+        services = {x.code: x for x in s.scalars(select(Service))}
+        bundle = Bundle(code="new-product", name="新产品上市", description="检验、商标、标准一次办")
+        for i, code in enumerate(["JC-001", "ZC-001", "RZ-001"], 1):
+            bundle.items.append(BundleService(service=services[code], position=i))
+        s.add(bundle)
+        agri_bureau = s.scalar(select(Bureau).where(Bureau.code == "agri"))
+        s.add(RoutingRule(name="农残检测归农业农村局", priority=10, bureau=agri_bureau,
+                          conditions={"categories": ["testing"], "keywords": ["农残"]}))
+        s.commit()
+    return {"a": a, "b": b, "amr": amr, "agri": agri, "sup": sup}
