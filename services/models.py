@@ -319,6 +319,11 @@ class Ticket(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The acceptance deadline (签收: 2 working days after submission) and the 补正 clock stop.
+    accept_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     request: Mapped[Request] = relationship(back_populates="tickets")
@@ -326,6 +331,7 @@ class Ticket(Base):
     routing_rule: Mapped[RoutingRule | None] = relationship()
     assignee: Mapped[User | None] = relationship()
     items: Mapped[list[RequestItem]] = relationship(back_populates="ticket", order_by="RequestItem.id")
+    co_handlers: Mapped[list[CoHandler]] = relationship(order_by="CoHandler.id", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -388,3 +394,78 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+# ============================================================================ workbench
+class HolidayOverride(Base):
+    """A day the admin marks as holiday or make-up working day, for years the official calendar
+    library does not cover yet (or to correct it). Wins over the library."""
+
+    __tablename__ = "holiday_override"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CoHandler(Base):
+    """协办: another bureau adding its part to a ticket."""
+
+    __tablename__ = "co_handler"
+    __table_args__ = (UniqueConstraint("ticket_id", "bureau_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureau.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    bureau: Mapped[Bureau] = relationship()
+
+
+class CannedReply(Base):
+    """A bureau's ready-made reply text."""
+
+    __tablename__ = "canned_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("bureau.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Notification(Base):
+    """An in-app notice for one user."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), nullable=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Rating(Base):
+    """好差评: the enterprise's score for one ticket. Round 2 is the re-rating after a 差评 follow-up."""
+
+    __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("ticket_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    follow_up_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    follow_up_note: Mapped[str] = mapped_column(Text, default="")
+    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    follow_up_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True)
+
+    ticket: Mapped[Ticket] = relationship()
