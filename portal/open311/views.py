@@ -21,10 +21,11 @@ Endpoints (under /open311/v2):
 - `GET tokens/<token>` — public; since no token is ever handed out, always 404 "unknown token".
 
 Authentication: the spec's `api_key` parameter (query string or form field) holds one of the
-portal's API tokens (issued on the account page or by `flask user token`). A missing,
-unknown, revoked or inactive-account key, and a key whose account may not do this (a staff key
-on POST), all answer **403** — the status GeoReport v2 gives for api_key problems — never 401,
-since Open311 has no authentication challenge to answer.
+portal's API tokens (issued on the account page or by `flask user token`). Consistently with
+the JSON API and the access meta-test (tests/test_access.py): a missing, unknown, revoked or
+inactive-account key answers **401** (with `WWW-Authenticate: api_key realm="Open311"`); a valid
+key whose account may not do this (a staff key on POST) answers **403**. Both carry an Open311
+error whose description names `api_key`.
 
 Status mapping: GeoReport v2 knows only `open` and `closed`. A request is `closed` when every
 one of its tickets is in `services.workflow.CLOSED` (办结, 不予受理, 撤回), otherwise `open`;
@@ -109,8 +110,15 @@ def _known_format(view: Callable) -> Callable:
     return wrapper
 
 
+def _unauthorized(fmt: str, description: str):
+    response = errors(fmt, 401, description)
+    response.headers["WWW-Authenticate"] = 'api_key realm="Open311"'
+    return response
+
+
 def api_key_required(roles: tuple[str, ...] | None = None) -> Callable:
-    """The spec's `api_key` (query string or form field) → `g.open311_user`; 403 otherwise."""
+    """The spec's `api_key` (query string or form field) → `g.open311_user`; 401 without a valid
+    key, 403 for an account of another role."""
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, fmt: str, **kwargs):
@@ -118,10 +126,10 @@ def api_key_required(roles: tuple[str, ...] | None = None) -> Callable:
                 return _unknown_format(fmt)
             key = (request.values.get("api_key") or "").strip()
             if not key:
-                return errors(fmt, 403, "缺少 api_key：请在账号页面申请 API 令牌，并以 api_key 参数提交")
+                return _unauthorized(fmt, "缺少 api_key：请在账号页面申请 API 令牌，并以 api_key 参数提交")
             user = accounts.user_for_token(db.session, key)
             if user is None:
-                return errors(fmt, 403, "api_key 无效、已作废或其账号已停用")
+                return _unauthorized(fmt, "api_key 无效、已作废或其账号已停用")
             if roles and user.role not in roles:
                 return errors(fmt, 403, "该 api_key 所属账号不能进行此操作（提交申请仅限企业账号）")
             g.open311_user = user

@@ -102,12 +102,12 @@ def test_reading_needs_an_api_key(client, key_a):
     number = submit_ok(client, key_a)
     for url in (f"{BASE}/requests.json", f"{BASE}/requests/{number}.json"):
         response = client.get(url)
-        assert response.status_code == 403
+        assert response.status_code == 401
         assert "api_key" in error_descriptions(response)[0]
-        assert client.get(url, query_string={"api_key": "lxq_wrong"}).status_code == 403
+        assert client.get(url, query_string={"api_key": "lxq_wrong"}).status_code == 401
     response = client.get(f"{BASE}/requests.xml")
-    assert response.status_code == 403
-    assert xml_of(response).findtext("error/code") == "403"
+    assert response.status_code == 401
+    assert xml_of(response).findtext("error/code") == "401"
 
 
 def test_staff_see_their_bureaus_requests(app, client, key_a, staff_key):
