@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portal.open311 import bp as open311_bp
     from portal.public import bp as public_bp
     from portal.requests import bp as requests_bp
+    from portal.staff import bp as staff_bp
 
     db.init_app(app)
     search.init_app(app)
@@ -48,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(requests_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     csrf.exempt(api_bp)  # token-authenticated APIs; pages keep CSRF

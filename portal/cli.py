@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db, search
-from services import accounts, catalog, mail, schema, seed
+from services import accounts, catalog, mail, schema, seed, tickets
 from services.catalog import CatalogError
 from services.catalog_io import read_catalog_file, write_catalog_file
 from services.errors import NotFound, ValidationFailed
@@ -171,6 +171,22 @@ def notify_send_command():
         raise SystemExit(2)
 
 
+sla_cli = AppGroup("sla", help="办理时限。")
+
+
+@sla_cli.command("check")
+def sla_check_command():
+    """督办超期办件、标记超过签收期限的办件并通知（可重复执行，适合放进 cron）。"""
+    report = tickets.sla_check(db.session)
+    click.echo(f"督办超期办件 {len(report.supervised)} 件，超过签收期限 {len(report.late_acceptance)} 件。")
+    for number in report.supervised:
+        click.echo(f"  督办：{number}")
+    for number in report.late_acceptance:
+        click.echo(f"  未按期签收：{number}")
+    for warning in report.warnings:
+        click.secho(f"注意：{warning}", fg="yellow", err=True)
+
+
 def smtp_settings(config) -> mail.SmtpSettings:
     return mail.SmtpSettings(host=config["MAIL_HOST"], port=int(config["MAIL_PORT"]),
                              username=config["MAIL_USERNAME"], password=config["MAIL_PASSWORD"],
@@ -184,3 +200,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(sla_cli)

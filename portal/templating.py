@@ -43,12 +43,22 @@ def format_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def unread_notifications() -> int:
+    from flask_login import current_user
+
+    from portal.extensions import db
+    from services.notify import unread_count
+
+    return unread_count(db.session, current_user) if current_user.is_authenticated else 0
+
+
 def init_app(app: Flask) -> None:
     from services.requests import display_value
     from services.workflow import label as status_label
 
     app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
-                                 status_label=status_label, attrs=attrs)
+                                 status_label=status_label, attrs=attrs,
+                                 unread_notifications=unread_notifications)
     app.jinja_env.filters.update(datetime=format_datetime, date=format_date)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from services import routing, uploads, workflow
+from services import notify, routing, uploads, workdays, workflow
 from services.accounts import normalise_email, normalise_mobile
 from services.catalog import public_services_query
 from services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -323,12 +323,19 @@ def _write(session: Session, user: User, p: Prepared, key: str, stored: list[upl
     session.add(request)
     session.flush()
     request.number = f"LX{request.created_at:%Y%m%d}{request.id:06d}"
+    from services.tickets import accept_due_for, local_today
+
+    calendar = workdays.Calendar.from_session(session)
+    accept_due = accept_due_for(calendar, local_today())
     for n, (decision, items) in enumerate(p.tickets(), 1):
         ticket = Ticket(number=f"{request.number}-{n}", request=request, bureau=decision.bureau,
-                        status=workflow.SUBMITTED, routing_rule=decision.rule,
+                        status=workflow.SUBMITTED, routing_rule=decision.rule, accept_due=accept_due,
                         routing_reason="；".join(OrderedDict.fromkeys(i.decision.reason for i in items))
                         or decision.reason)
         session.add(ticket)
+        notify.notify(session, notify.bureau_staff(session, decision.bureau.id),
+                      f"新办件：{user.enterprise.name}申请{'、'.join(i.service.name for i in items) or '分办'}",
+                      request=request, ticket=ticket, email=False)
         for item in items:
             session.add(RequestItem(request=request, service=item.service, ticket=ticket, attributes=item.values))
         session.add(TicketEvent(request=request, ticket=ticket, actor=user, kind="submitted",
@@ -445,7 +452,12 @@ def provide_info(session: Session, user: User, number: str, ticket_number: str, 
             session.add(Attachment(request=request, event=event, uploaded_by=user.id, original_name=s.original_name,
                                    stored_name=s.stored_name, mime_type=s.mime_type, size=s.size, sha256=s.sha256))
         ticket.status = workflow.IN_PROGRESS
+        from services.tickets import resume
+
+        resume(workdays.Calendar.from_session(session), ticket)
         _refresh_status(request)
+        notify.notify(session, notify.bureau_staff(session, ticket.bureau_id),
+                      f"{request.enterprise.name}已补正办件 {ticket.number}", request=request, ticket=ticket)
         session.commit()
     except BaseException:
         session.rollback()

@@ -1,6 +1,8 @@
-"""Ticket statuses and the status of a request derived from its tickets."""
+"""Ticket statuses, the table-driven state machine of ticket actions, and the status of a request
+derived from its tickets."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 SUBMITTED = "submitted"
@@ -45,3 +47,50 @@ def request_status(ticket_statuses: Iterable[str]) -> str:
     if all(s == SUBMITTED for s in statuses if s not in CLOSED):
         return SUBMITTED
     return IN_PROGRESS
+
+
+# --------------------------------------------------------------------------- the state machine
+HANDLERS = ("handler", "lead", "supervisor", "admin")
+LEADS = ("lead", "supervisor", "admin")
+SUPERVISORS = ("supervisor", "admin")
+OPEN_WORK = frozenset({ACCEPTED, IN_PROGRESS, NEED_INFO})
+
+
+@dataclass(frozen=True)
+class Action:
+    """One row of the transition table."""
+
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str | None          # None: the status stays as it is
+    roles: tuple[str, ...]
+    needs_message: bool = False
+    public: bool = True         # shown to the enterprise on its request page
+    needs_bureau: bool = False  # transfer / co-handle name another bureau
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    Action("accept", "签收受理", frozenset({SUBMITTED}), ACCEPTED, HANDLERS),
+    Action("start", "开始办理", frozenset({ACCEPTED}), IN_PROGRESS, HANDLERS),
+    Action("request_info", "要求补正", frozenset({ACCEPTED, IN_PROGRESS}), NEED_INFO, HANDLERS, needs_message=True),
+    Action("reply", "答复企业", frozenset({ACCEPTED, IN_PROGRESS, NEED_INFO}), None, HANDLERS, needs_message=True),
+    Action("note", "内部备注", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO, RETURNED, COMPLETED, REJECTED}),
+           None, HANDLERS, needs_message=True, public=False),
+    Action("complete", "办结", frozenset({ACCEPTED, IN_PROGRESS}), COMPLETED, HANDLERS, needs_message=True),
+    Action("reject", "不予受理", frozenset({SUBMITTED, ACCEPTED}), REJECTED, HANDLERS, needs_message=True),
+    Action("return", "退回联席办", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS}), RETURNED, HANDLERS,
+           needs_message=True),
+    Action("transfer", "转办", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, RETURNED}), SUBMITTED, LEADS,
+           needs_message=True, needs_bureau=True),
+    Action("co_handle", "请求协办", OPEN_WORK, None, LEADS, needs_message=True, public=False, needs_bureau=True),
+    Action("co_reply", "协办意见", OPEN_WORK, None, HANDLERS, needs_message=True, public=False),
+    Action("supervise", "督办", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO, RETURNED}), None,
+           SUPERVISORS, needs_message=True, public=False),
+)}
+# The enterprise's own action on a ticket (see services.requests.provide_info).
+PROVIDE_INFO = Action("provide_info", "补正材料", frozenset({NEED_INFO}), IN_PROGRESS, ("enterprise",))
+
+
+def allowed_actions(status: str, role: str) -> list[Action]:
+    return [a for a in ACTIONS.values() if status in a.sources and role in a.roles]

@@ -19,7 +19,7 @@ from portal.account.forms import (
 from portal.extensions import db
 from portal.formtools import show_errors
 from portal.i18n import safe_next
-from services import accounts
+from services import accounts, notify
 from services.errors import NotFound, ServiceError, ValidationFailed
 
 
@@ -173,3 +173,20 @@ def revoke_token(token_id: int):
             return render_template("errors/error.html", status=404, message=_("没有这个令牌。")), 404
         flash(_("令牌已作废。"), "success")
     return redirect(url_for("account.profile") + "#tokens")
+
+
+@bp.get("/notifications")
+@login_required()
+def notifications():
+    user = current_user._get_current_object()
+    items = notify.recent(db.session, user)
+    unread = {n.id for n in items if n.read_at is None}
+    return render_template("account/notifications.html", items=items, unread=unread, form=EmptyForm())
+
+
+@bp.post("/notifications/read")
+@login_required()
+def notifications_read():
+    if EmptyForm().validate_on_submit():
+        notify.mark_all_read(db.session, current_user._get_current_object())
+    return redirect(url_for("account.notifications"))

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from portal.api import catalog, requests  # noqa: E402,F401
+from portal.api import catalog, requests, tickets  # noqa: E402,F401

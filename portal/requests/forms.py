@@ -104,3 +104,9 @@ class WithdrawForm(FlaskForm):
 class ProgressForm(FlaskForm):
     number = StringField(_l("申请编号"), validators=[DataRequired(_l("请填写申请编号")), Length(max=32)])
     query_code = StringField(_l("查询码"), validators=[DataRequired(_l("请填写查询码")), Length(max=12)])
+
+
+class RatingForm(FlaskForm):
+    score = RadioField(_l("满意度"), choices=choices([("5", "非常满意"), ("4", "满意"), ("3", "基本满意"),
+                                                    ("2", "不满意"), ("1", "非常不满意")]), validate_choice=False)
+    comment = TextAreaField(_l("评价内容（选填）"), validators=[Optional(), Length(max=1000)])

@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -9,8 +18,17 @@ from portal.access import ENTERPRISE, login_required, public
 from portal.extensions import db, search
 from portal.formtools import show_errors
 from portal.requests import bp
-from portal.requests.forms import ConfirmForm, InfoForm, NeedForm, ProgressForm, WithdrawForm, build_apply_form, new_key
-from services import directory, uploads, workflow
+from portal.requests.forms import (
+    ConfirmForm,
+    InfoForm,
+    NeedForm,
+    ProgressForm,
+    RatingForm,
+    WithdrawForm,
+    build_apply_form,
+    new_key,
+)
+from services import directory, ratings, uploads, workflow
 from services import requests as reqsvc
 from services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 
@@ -201,13 +219,40 @@ def detail(number: str):
     return _render_detail(req)
 
 
-def _render_detail(req, status: int = 200, info_errors: dict | None = None, withdraw_error: str | None = None):
+def _render_detail(req, status: int = 200, info_errors: dict | None = None, withdraw_error: str | None = None,
+                   rating_errors: dict | None = None):
     user = _user()
+    rating_rounds = {t.id: ratings.next_round(db.session, t) for t in req.tickets
+                     if t.status == workflow.COMPLETED} if user.role == "enterprise" else {}
     return render_template("requests/detail.html", req=req, user=user,
                            events=reqsvc.visible_events(user, req), workflow=workflow,
-                           withdraw_form=WithdrawForm(), info_form=InfoForm(),
+                           withdraw_form=WithdrawForm(), info_form=InfoForm(), rating_form=RatingForm(),
                            can_withdraw=reqsvc.can_withdraw(user, req), info_errors=info_errors or {},
-                           withdraw_error=withdraw_error), status
+                           withdraw_error=withdraw_error, rating_rounds=rating_rounds,
+                           rating_errors=rating_errors or {}, rating_labels=ratings.LABELS), status
+
+
+@bp.post("/requests/<number>/tickets/<ticket>/rating")
+@login_required(ENTERPRISE)
+def rate(number: str, ticket: str):
+    form = RatingForm()
+    try:
+        req = reqsvc.get_request(db.session, _user(), number)
+    except NotFound:
+        abort(404)
+    if not form.validate_on_submit():
+        return _render_detail(req, 400, rating_errors={ticket: _("页面已过期，请刷新后重试。")})
+    try:
+        ratings.rate(db.session, _user(), number, ticket, form.score.data or "", form.comment.data or "")
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        db.session.expire_all()
+        message = "；".join(exc.fields.values()) if exc.fields else exc.message
+        return _render_detail(reqsvc.get_request(db.session, _user(), number), exc.status,
+                              rating_errors={ticket: message})
+    flash(_("感谢您的评价。"), "success")
+    return redirect(url_for("requests.detail", number=number))
 
 
 @bp.post("/requests/<number>/withdraw")

@@ -1,0 +1,101 @@
+"""Staff queue and ticket actions, and the enterprise's rating, through the API."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, g, jsonify, request
+
+from portal.access import ENTERPRISE, STAFF, token_required
+from portal.api import bp
+from portal.api.requests import service_error
+from portal.errors import api_error
+from portal.extensions import db
+from services import queue as queuesvc
+from services import ratings, tickets, workdays
+from services.errors import ServiceError
+
+
+def ticket_json(t, due_state: str | None = None) -> dict:
+    return {
+        "number": t.number, "request": t.request.number, "status": t.status, "bureau": t.bureau.code,
+        "enterprise": t.request.enterprise.name, "services": [i.service.code for i in t.items],
+        "assignee": t.assignee.username if t.assignee else None, "version": t.version,
+        "created_at": t.created_at.isoformat(),
+        "accept_due": t.accept_due.isoformat() if t.accept_due else None,
+        "due_date": t.due_date.isoformat() if t.due_date else None,
+        "due_state": due_state, "routing_reason": t.routing_reason,
+        "co_handlers": [c.bureau.code for c in t.co_handlers],
+    }
+
+
+def _date(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ServiceError(f"{name} 应为日期，如 2026-12-01", {name: "日期格式应为 YYYY-MM-DD"}) from None
+
+
+@bp.get("/tickets")
+@token_required(STAFF)
+def list_tickets():
+    args = request.args
+    overdue = args.get("overdue", "").lower()
+    if overdue not in ("", "true", "false", "1", "0"):
+        return api_error(400, "bad_parameter", "overdue 应为 true 或 false", {"overdue": "应为 true 或 false"})
+    limit = args.get("per_page", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= 200:
+        return api_error(400, "bad_parameter", "per_page 应为 1 到 200", {"per_page": "应为 1 到 200"})
+    try:
+        f = queuesvc.QueueFilter(status=args.get("status") or None, service=args.get("service") or None,
+                                 mine=args.get("mine") in ("1", "true"), due="overdue" if overdue in ("true", "1")
+                                 else (args.get("due") or None), submitted_from=_date("from"),
+                                 submitted_to=_date("to"), bureau=args.get("bureau") or None)
+        page = queuesvc.queue(db.session, g.api_user, f, after=args.get("after") or args.get("page_after"),
+                              limit=int(limit))
+    except ServiceError as exc:
+        return api_error(400, "bad_parameter", exc.message, exc.fields or None)
+    return jsonify({"total": page.total, "next": page.next_cursor,
+                    "items": [ticket_json(t, page.due_states[t.id]) for t in page.tickets]})
+
+
+@bp.post("/tickets/<number>/actions")
+@token_required(STAFF)
+def ticket_action(number: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        return api_error(400, "bad_json", "请求体应为 JSON 对象，并包含 action")
+    for key in ("message", "to_bureau"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            return api_error(422, "invalid", f"{key} 应为字符串", {key: "应为字符串"})
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        return api_error(422, "invalid", "version 应为整数", {"version": "应为整数"})
+    data = tickets.ActionInput(action=body["action"], message=body.get("message") or "",
+                               to_bureau=body.get("to_bureau"), expected_version=version)
+    try:
+        ticket = tickets.perform(db.session, g.api_user, number, data, upload_dir=current_app.config["UPLOAD_DIR"])
+    except ServiceError as exc:
+        return service_error(exc)
+    calendar = workdays.Calendar.from_session(db.session)
+    return jsonify(ticket_json(ticket, tickets.due_state(calendar, ticket)))
+
+
+@bp.post("/requests/<number>/rating")
+@token_required(ENTERPRISE)
+def rate_request(number: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("ticket"), str):
+        return api_error(400, "bad_json", "请求体应为 JSON 对象，并包含 ticket")
+    if body.get("comment") is not None and not isinstance(body["comment"], str):
+        return api_error(422, "invalid", "comment 应为字符串", {"comment": "应为字符串"})
+    try:
+        rating = ratings.rate(db.session, g.api_user, number, body["ticket"], body.get("score"),
+                              body.get("comment") or "")
+    except ServiceError as exc:
+        return service_error(exc)
+    return jsonify({"ticket": body["ticket"], "round": rating.round, "score": rating.score,
+                    "comment": rating.comment,
+                    "follow_up_due": rating.follow_up_due.isoformat() if rating.follow_up_due else None}), 201

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.access import STAFF, login_required
+from portal.extensions import db
+from portal.staff import bp
+from portal.staff.forms import (
+    ActionForm,
+    AssignForm,
+    ClaimForm,
+    FollowUpForm,
+    bureau_choices,
+)
+from services import queue as queuesvc
+from services import ratings, tickets, uploads, workdays, workflow
+from services.errors import NotFound, ServiceError
+from services.models import Bureau, CannedReply
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ServiceError(_("日期格式应为 2026-12-01"), {name: "日期格式应为 2026-12-01"}) from None
+
+
+@bp.get("/queue")
+@login_required(STAFF)
+def queue():
+    user = _user()
+    args = request.args
+    error = None
+    page = None
+    try:
+        f = queuesvc.QueueFilter(status=args.get("status") or None, service=args.get("service") or None,
+                                 mine=args.get("who") == "mine", unassigned=args.get("who") == "unassigned",
+                                 due=args.get("due") or None, submitted_from=_date_arg("from"),
+                                 submitted_to=_date_arg("to"), bureau=args.get("bureau") or None)
+        page = queuesvc.queue(db.session, user, f, after=args.get("after") or None)
+    except ServiceError as exc:
+        error = "；".join(exc.fields.values()) or exc.message
+    bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
+    return render_template("staff/queue.html", page=page, error=error, statuses=workflow.LABELS,
+                           bureaus=bureaus, user=user), (400 if error else 200)
+
+
+def _ticket_or_404(number: str):
+    try:
+        return tickets.get_ticket(db.session, _user(), number)
+    except NotFound:
+        abort(404)
+
+
+def _render_ticket(ticket, status: int = 200, form_error: str | None = None, failed_action: str | None = None):
+    user = _user()
+    calendar = workdays.Calendar.from_session(db.session)
+    bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
+    forms = {}
+    for a in workflow.allowed_actions(ticket.status, user.role):
+        form = ActionForm(prefix=a.name, data={"action": a.name, "version": ticket.version})
+        form.to_bureau.choices = bureau_choices(bureaus, ticket.bureau_id)
+        forms[a.name] = (a, form)
+    assign_form = AssignForm(data={"version": ticket.version})
+    assign_form.assignee.choices = [(u.username, u.display_name or u.username)
+                                    for u in tickets.bureau_handlers(db.session, ticket.bureau_id)]
+    canned = db.session.scalars(select(CannedReply).where(CannedReply.bureau_id == ticket.bureau_id)).all()
+    return render_template(
+        "staff/ticket.html", ticket=ticket, req=ticket.request, forms=forms, user=user,
+        claim_form=ClaimForm(data={"version": ticket.version}), assign_form=assign_form, canned=canned,
+        due_state=tickets.due_state(calendar, ticket), warnings=calendar.warnings(), form_error=form_error,
+        failed_action=failed_action, ratings=ratings.ratings_of(db.session, ticket),
+        can_act=ticket.bureau_id == user.bureau_id or tickets.sees_everything(user)), status
+
+
+@bp.get("/tickets/<number>")
+@login_required(STAFF)
+def ticket(number: str):
+    return _render_ticket(_ticket_or_404(number))
+
+
+@bp.post("/tickets/<number>/actions/<action>")
+@login_required(STAFF)
+def act(number: str, action: str):
+    ticket = _ticket_or_404(number)
+    form = ActionForm(prefix=action)
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, 400, _("页面已过期，请刷新后重试。"), action)
+    version = form.version.data
+    data = tickets.ActionInput(
+        action=action, message=form.message.data or "", to_bureau=form.to_bureau.data or None,
+        expected_version=int(version) if version and version.isdigit() else None,
+        files=tuple(uploads.Incoming(f.filename or "", f.stream)
+                    for f in request.files.getlist(f"{action}-attachments") if f.filename))
+    try:
+        tickets.perform(db.session, _user(), number, data, upload_dir=current_app.config["UPLOAD_DIR"])
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        db.session.expire_all()
+        message = "；".join(exc.fields.values()) if exc.fields else exc.message
+        return _render_ticket(_ticket_or_404(number), exc.status, message, action)
+    flash(_("已完成：%(label)s。", label=workflow.ACTIONS[action].label), "success")
+    return redirect(url_for("staff.ticket", number=number))
+
+
+@bp.post("/tickets/<number>/claim")
+@login_required(STAFF)
+def claim(number: str):
+    ticket = _ticket_or_404(number)
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, 400, _("页面已过期，请刷新后重试。"))
+    try:
+        tickets.claim(db.session, _user(), number, int(form.version.data) if form.version.data.isdigit() else None)
+    except ServiceError as exc:
+        db.session.expire_all()
+        return _render_ticket(_ticket_or_404(number), exc.status, exc.message)
+    flash(_("已认领。"), "success")
+    return redirect(url_for("staff.ticket", number=number))
+
+
+@bp.post("/tickets/<number>/assign")
+@login_required(STAFF)
+def assign(number: str):
+    ticket = _ticket_or_404(number)
+    form = AssignForm()
+    form.assignee.choices = []
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, 400, _("页面已过期，请刷新后重试。"))
+    try:
+        tickets.assign(db.session, _user(), number, form.assignee.data or "",
+                       int(form.version.data) if form.version.data.isdigit() else None)
+    except ServiceError as exc:
+        db.session.expire_all()
+        message = "；".join(exc.fields.values()) if exc.fields else exc.message
+        return _render_ticket(_ticket_or_404(number), exc.status, message)
+    flash(_("已分派。"), "success")
+    return redirect(url_for("staff.ticket", number=number))
+
+
+@bp.get("/follow-ups")
+@login_required(("lead", "supervisor", "admin"))
+def follow_ups():
+    return render_template("staff/follow_ups.html", items=ratings.open_follow_ups(db.session, _user()),
+                           form=FollowUpForm(), labels=ratings.LABELS)
+
+
+@bp.post("/ratings/<int:rating_id>/follow-up")
+@login_required(("lead", "supervisor", "admin"))
+def follow_up(rating_id: int):
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+        return redirect(url_for("staff.follow_ups"))
+    try:
+        ratings.follow_up(db.session, _user(), rating_id, form.note.data or "")
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        message = "；".join(exc.fields.values()) if exc.fields else exc.message
+        return render_template("staff/follow_ups.html", items=ratings.open_follow_ups(db.session, _user()),
+                               form=form, labels=ratings.LABELS, error=message), exc.status
+    flash(_("回访情况已记录，企业可以再评价一次。"), "success")
+    return redirect(url_for("staff.follow_ups"))
