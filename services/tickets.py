@@ -109,10 +109,6 @@ def due_state(calendar: workdays.Calendar, ticket: Ticket, today: date | None = 
     return workdays.status_of(calendar, due, today, done=False)
 
 
-def pause(ticket: Ticket) -> None:
-    ticket.paused_at = utcnow()
-
-
 def resume(calendar: workdays.Calendar, ticket: Ticket, today: date | None = None) -> None:
     """The enterprise answered a 补正 notice: the working days it took extend the deadline."""
     if ticket.paused_at is not None:
@@ -149,7 +145,7 @@ def _check_version(ticket: Ticket, expected: int | None) -> None:
 
 
 def perform(session: Session, user: User, number: str, data: ActionInput, *, upload_dir: str = "",
-            calendar: workdays.Calendar | None = None, today: date | None = None) -> Ticket:
+            calendar: workdays.Calendar | None = None, now: datetime | None = None) -> Ticket:
     """Run one action on a ticket: check role, scope, status, message and version; write the
     change, its history line and the notices in one transaction."""
     ticket = get_ticket(session, user, number)
@@ -179,10 +175,10 @@ def perform(session: Session, user: User, number: str, data: ActionInput, *, upl
     _check_version(ticket, data.expected_version)
     checked = uploads.check(list(data.files)) if data.files else []
     calendar = calendar or workdays.Calendar.from_session(session)
-    today = today or local_today()
+    now = now or utcnow()
     stored = uploads.store(upload_dir, checked) if checked else []
     try:
-        event = _apply(session, user, ticket, action, message, target_bureau, calendar, today)
+        event = _apply(session, user, ticket, action, message, target_bureau, calendar, now)
         for s in stored:
             session.add(Attachment(request=ticket.request, event=event, uploaded_by=user.id,
                                    original_name=s.original_name, stored_name=s.stored_name, mime_type=s.mime_type,
@@ -200,12 +196,12 @@ def perform(session: Session, user: User, number: str, data: ActionInput, *, upl
 
 
 def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action, message: str,
-           target: Bureau | None, calendar: workdays.Calendar, today: date) -> TicketEvent:
+           target: Bureau | None, calendar: workdays.Calendar, now: datetime) -> TicketEvent:
     request = ticket.request
     before = ticket.status
     after = action.target or before
     text = message
-    now = utcnow()
+    today = local_date(now)
     if action.name == "accept":
         ticket.accepted_at = now
         if ticket.assignee_id is None and user.role in ("handler", "lead") and user.bureau_id == ticket.bureau_id:
@@ -214,7 +210,7 @@ def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action
         refresh_due_date(calendar, ticket)
         text = message or f"已签收受理，办理期限 {ticket.due_date.isoformat()}"
     elif action.name == "request_info":
-        pause(ticket)
+        ticket.paused_at = now
     elif action.name == "reply" and before == workflow.ACCEPTED:
         after = workflow.IN_PROGRESS
     elif action.name in ("complete", "reject"):
@@ -250,6 +246,7 @@ def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action
     ticket.status = after
     event = TicketEvent(request=request, ticket=ticket, actor=user, kind=action.name, from_status=before,
                         to_status=after if after != before else None, message=text, public=action.public)
+    event.created_at = now
     session.add(event)
     request.status = workflow.request_status(t.status for t in request.tickets)
     _notify(session, ticket, action, text)
