@@ -49,8 +49,16 @@ def ro_index(built_dir: Path) -> CatalogIndex:
 
 
 @pytest.fixture
-def index(built_dir: Path, tmp_path: Path, provider: Callable[[], Any]) -> CatalogIndex:
+def recovering_index(built_dir: Path, tmp_path: Path, provider: Callable[[], Any]) -> CatalogIndex:
     """A private, writable copy of the fixture index, with a provider."""
     path = tmp_path / "index"
     shutil.copytree(built_dir, path)
     return CatalogIndex(path, docs_provider=provider)
+
+
+@pytest.fixture
+def index(recovering_index: CatalogIndex, provider: Any) -> Iterator[CatalogIndex]:
+    """Like ``recovering_index``, for tests that must never need the
+    provider: a silent rebuild would hide a bug behind fresh data."""
+    yield recovering_index
+    assert provider.calls == 0, "the index was rebuilt from the provider unexpectedly"

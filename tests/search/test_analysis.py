@@ -10,7 +10,14 @@ from whoosh.analysis import Tokenizer
 from whoosh.searching import Searcher
 
 from search_index import CatalogIndex
-from search_index.analysis import ChineseTokenizer, analyze_query, index_terms, normalize
+from search_index.analysis import (
+    ChineseTokenizer,
+    WeightedChineseTokenizer,
+    analyze_query,
+    index_terms,
+    normalize,
+    weighted_value,
+)
 from search_index.snapshot import Snapshot
 from search_index.pinyin import pinyin_fields, segment_pinyin
 from search_index.query import clean_query, plan_query, to_whoosh_query
@@ -46,7 +53,9 @@ def test_tokenizer_is_a_picklable_module_level_class() -> None:
     assert isinstance(tok, Tokenizer)
     clone = pickle.loads(pickle.dumps(tok))
     assert [t.text for t in clone("地磅")] == [t.text for t in tok("地磅")]
-    assert pickle.loads(pickle.dumps(build_schema()))["name"].analyzer == tok
+    schema = pickle.loads(pickle.dumps(build_schema()))
+    assert schema["name"].analyzer == tok
+    assert isinstance(schema["text"].analyzer, WeightedChineseTokenizer)
     tokens = list(tok("地磅年检", positions=True, chars=True))
     assert tokens[-1].pos == len(tokens) - 1
 
@@ -151,6 +160,16 @@ def test_top_k_equals_brute_force() -> None:
 def test_fast_length_column_read_matches_whoosh(index: CatalogIndex) -> None:
     index.upsert([dict(SERVICES[0], name="新名字")])  # two segments, one deletion
     snap = index._current()
-    for field in ("name", "summary", "body", "py"):
+    for field in ("name", "text", "py"):
         expected = [snap.reader.doc_field_length(d, field, 0) or 0 for d in range(snap.maxdoc)]
         assert snap._field_lengths(field) == expected
+
+
+def test_weighted_tokenizer_sums_section_weights() -> None:
+    from whoosh.formats import Frequency
+
+    value = weighted_value([(6.0, "地磅"), (2.0, "地磅检定"), (1.0, "")])
+    weights = {w: wt for w, _f, wt, _v in Frequency().word_values(value, WeightedChineseTokenizer())}
+    assert weights["地磅"] == 8.0  # 6 (keyword) + 2 (summary)
+    assert weights["检定"] == 2.0
+    assert WeightedChineseTokenizer()("no sections here").__next__().boost == 1.0

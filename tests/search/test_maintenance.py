@@ -131,8 +131,8 @@ def test_empty_provider_is_not_asked_again_and_again(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncate", "empty_toc", "delete_segments"])
-def test_corrupt_index_rebuilds_from_provider(index: CatalogIndex, provider, damage: str) -> None:
-    path = index.index_dir
+def test_corrupt_index_rebuilds_from_provider(recovering_index: CatalogIndex, provider, damage: str) -> None:
+    path = recovering_index.index_dir
     fresh = CatalogIndex(path, docs_provider=provider)
     _damage(path, damage)
     result = fresh.search("地磅")
@@ -153,7 +153,8 @@ def test_corrupt_index_without_provider_is_unavailable(built_dir: Path, tmp_path
         idx.search("地磅")
 
 
-def test_damage_under_an_open_searcher_is_survived(index: CatalogIndex, provider) -> None:
+def test_damage_under_an_open_searcher_is_survived(recovering_index: CatalogIndex, provider) -> None:
+    index = recovering_index
     assert index.search("地磅").total == 1  # snapshot open
     index.upsert([dict(by_code("JL-002"), name="电子秤检定")])  # new generation...
     _damage(index.index_dir, "garbage")  # ...which is then destroyed
@@ -247,7 +248,8 @@ def test_threaded_searches_share_one_index(built_dir: Path, ro_index: CatalogInd
     assert all(expected[q] == got for q, got in results)
 
 
-def test_index_dir_removed_while_open_is_rebuilt(index: CatalogIndex, provider) -> None:
+def test_index_dir_removed_while_open_is_rebuilt(recovering_index: CatalogIndex, provider) -> None:
+    index = recovering_index
     import shutil
 
     assert index.search("地磅").total == 1
