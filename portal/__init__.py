@@ -30,8 +30,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from portal import errors, i18n, sessions, templating
     from portal.account import bp as account_bp
+    from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
     from portal.cli import register_cli
+    from portal.dashboard import bp as dashboard_bp
     from portal.extensions import csrf, db, search
     from portal.open311 import bp as open311_bp
     from portal.public import bp as public_bp
@@ -50,6 +52,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(requests_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     csrf.exempt(api_bp)  # token-authenticated APIs; pages keep CSRF

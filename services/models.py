@@ -479,3 +479,20 @@ class Rating(Base):
     follow_up_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True)
 
     ticket: Mapped[Ticket] = relationship()
+
+
+# ============================================================================ administration
+class AuditLog(Base):
+    """Every admin change: who, when, what, and the values before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(40))          # create / update / delete / publish / …
+    entity: Mapped[str] = mapped_column(String(40), index=True)  # service / bureau / routing_rule / …
+    entity_key: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()
