@@ -39,6 +39,14 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(BEIJING).strftime(fmt)
 
 
+def filesize(size: int) -> str:
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def format_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -59,6 +67,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
                                  status_label=status_label, attrs=attrs,
                                  unread_notifications=unread_notifications)
-    app.jinja_env.filters.update(datetime=format_datetime, date=format_date)
+    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=filesize)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -31,7 +31,8 @@ class SmtpSettings:
 
 def enqueue(session: Session, to_addr: str, subject: str, body: str) -> OutboxMessage:
     """Add a message to the outbox; it is sent only if the caller's transaction commits."""
-    message = OutboxMessage(to_addr=to_addr, subject=subject[:200], body=body)
+    subject = " ".join(subject.split())[:200]  # a header is one line
+    message = OutboxMessage(to_addr=to_addr, subject=subject, body=body)
     session.add(message)
     return message
 
@@ -77,11 +78,12 @@ def send_pending(session: Session, settings: SmtpSettings, limit: int = 200) -> 
     try:
         smtp = _connect(settings)
     except (OSError, smtplib.SMTPException) as exc:
+        error = f"无法连接邮件服务器 {settings.host}:{settings.port}：{exc}"
         for row in rows:
             row.attempts += 1
-            row.last_error = f"无法连接邮件服务器：{exc}"[:1000]
+            row.last_error = error[:1000]
         session.commit()
-        return SendReport(failed=len(rows), error=str(exc))
+        return SendReport(failed=len(rows), error=error)
     try:
         for row in rows:
             row.attempts += 1
@@ -90,7 +92,8 @@ def send_pending(session: Session, settings: SmtpSettings, limit: int = 200) -> 
                 row.sent_at = utcnow()
                 row.last_error = ""
                 report.sent += 1
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException, ValueError) as exc:
+                # One bad message (refused address, malformed header) must not hold up the rest.
                 row.last_error = str(exc)[:1000]
                 report.failed += 1
                 report.error = str(exc)

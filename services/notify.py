@@ -27,7 +27,7 @@ def notify(session: Session, users: Iterable[User], message: str, *, request: Re
         session.add(Notification(user_id=user.id, request_id=request.id if request else None,
                                  ticket_id=ticket.id if ticket else None, message=message))
         if email and user.email:
-            subject = f"{SITE}：{message[:60]}"
+            subject = f"{SITE}：{' '.join(message.split())[:60]}"
             body = f"{user.display_name or user.username}，您好：\n\n{message}\n"
             if request is not None:
                 body += f"\n申请编号：{request.number}\n"

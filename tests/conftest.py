@@ -1,7 +1,9 @@
 """Shared fixtures: an app on a temporary instance folder with a seeded catalog.
 
 Seeding (migrations, catalog import, index build) happens once per test session; each test
-gets its own copy of the instance folder, so tests never see each other's writes.
+gets its own copy of the instance folder and of the database, so tests never see each other's
+writes. The database is SQLite, or PostgreSQL when PORTAL_TEST_DATABASE_URL is set
+(see tests/databases.py).
 """
 from __future__ import annotations
 
@@ -11,16 +13,17 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
+from tests import databases
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CATALOG = FIXTURES / "catalog.json"
 
 
-def make_app(instance: Path, **extra):
+def make_app(instance: Path, database_uri: str | None = None, **extra):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_uri or databases.sqlite_uri(instance),
         "INDEX_DIR": str(instance / "index"),
         "UPLOAD_DIR": str(instance / "uploads"),
         "WTF_CSRF_ENABLED": True,
@@ -40,7 +43,7 @@ def seed(app, catalog_path: Path = FIXTURE_CATALOG) -> None:
         data, labels = read_catalog_file(catalog_path)
         catalog.import_catalog(db.session, None, data, labels=labels)
         catalog.rebuild_index(db.session, search.index)
-        db.engine.dispose()
+    app.extensions["portal.db"].engine.dispose()  # no connection may stay open on a template database
 
 
 @pytest.fixture(autouse=True)
@@ -51,55 +54,101 @@ def fast_password_hashing(monkeypatch):
     monkeypatch.setattr(accounts, "HASH_METHOD", "pbkdf2:sha256:1000")
 
 
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory) -> Path:
-    """An instance folder with the fixture catalog loaded and indexed."""
-    instance = tmp_path_factory.mktemp("seeded")
-    seed(make_app(instance))
-    return instance
+class Seeded:
+    """A seeded instance folder (index, uploads) and, on PostgreSQL, its template database."""
+
+    def __init__(self, instance: Path, template_db: str | None = None):
+        self.instance = instance
+        self.template_db = template_db
+
+    def __fspath__(self) -> str:  # usable wherever a path to the instance folder is expected
+        return str(self.instance)
+
+    def copy(self, target: Path) -> tuple[Path, str | None, str | None]:
+        """A private copy: (instance folder, database URI, database name to drop afterwards)."""
+        shutil.copytree(self.instance, target)
+        if self.template_db is None:
+            return target, None, None
+        uri, name = databases.copy_of(self.template_db)
+        return target, uri, name
+
+
+def _seeded(tmp_path_factory, label: str, catalog_path: Path) -> Seeded:
+    instance = tmp_path_factory.mktemp(label)
+    if databases.using_postgres():
+        uri, name = databases.new_template(label)
+        seed(make_app(instance, uri), catalog_path)
+        return Seeded(instance, name)
+    seed(make_app(instance), catalog_path)
+    return Seeded(instance)
 
 
 @pytest.fixture(scope="session")
-def bundled_template(tmp_path_factory) -> Path:
-    """An instance folder with the bundled county catalog loaded and indexed."""
-    instance = tmp_path_factory.mktemp("bundled")
+def seeded_template(tmp_path_factory) -> Seeded:
+    """The fixture catalog loaded and indexed."""
+    seeded = _seeded(tmp_path_factory, "seeded", FIXTURE_CATALOG)
+    yield seeded
+    if seeded.template_db:
+        databases.drop(seeded.template_db)
+
+
+@pytest.fixture(scope="session")
+def bundled_template(tmp_path_factory) -> Seeded:
+    """The bundled county catalog loaded and indexed."""
     from services.catalog import BUNDLED_CATALOG
 
-    seed(make_app(instance), BUNDLED_CATALOG)
-    return instance
+    seeded = _seeded(tmp_path_factory, "bundled", BUNDLED_CATALOG)
+    yield seeded
+    if seeded.template_db:
+        databases.drop(seeded.template_db)
 
 
 @pytest.fixture
-def instance_path(tmp_path, seeded_template) -> Path:
-    target = tmp_path / "instance"
-    shutil.copytree(seeded_template, target)
-    return target
+def seeded_copy(tmp_path, seeded_template):
+    instance, uri, name = seeded_template.copy(tmp_path / "instance")
+    yield instance, uri
+    if name:
+        databases.drop(name)
 
 
 @pytest.fixture
-def app(instance_path):
-    app = make_app(instance_path)
+def instance_path(seeded_copy) -> Path:
+    return seeded_copy[0]
+
+
+@pytest.fixture
+def app(seeded_copy):
+    instance, uri = seeded_copy
+    app = make_app(instance, uri)
     yield app
-    with app.app_context():
-        from portal.extensions import db
-
-        db.engine.dispose()
+    app.extensions["portal.db"].engine.dispose()
 
 
 @pytest.fixture
-def empty_app(tmp_path):
+def fresh_database(tmp_path):
+    """(instance folder, database URI) with nothing in the database yet."""
+    instance = tmp_path / "fresh"
+    instance.mkdir()
+    if not databases.using_postgres():
+        yield instance, None
+        return
+    uri, name = databases.new_template(f"fresh{abs(hash(str(tmp_path))) % 10**6}")
+    yield instance, uri
+    databases.drop(name)
+
+
+@pytest.fixture
+def empty_app(fresh_database):
     """An app whose database has the schema but no catalog yet."""
     from portal.extensions import db
     from services import schema
 
-    instance = tmp_path / "empty"
-    instance.mkdir()
-    app = make_app(instance)
+    instance, uri = fresh_database
+    app = make_app(instance, uri)
     with app.app_context():
         schema.upgrade(db.engine)
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    app.extensions["portal.db"].engine.dispose()
 
 
 @pytest.fixture

@@ -142,3 +142,18 @@ def tap(device):
             locator.click()
 
     return press
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server):
+    """The Flask app object behind `live_server`, for tests that add data to its database
+    (e.g. `services.seed.load_bundles`) inside `live_app.app_context()`."""
+    import gc
+
+    from werkzeug.serving import BaseWSGIServer
+
+    port = int(live_server.rsplit(":", 1)[1])
+    for obj in gc.get_objects():
+        if isinstance(obj, BaseWSGIServer) and obj.server_port == port:
+            return obj.app
+    pytest.fail(f"no WSGI server on port {port}: cannot reach the live app")

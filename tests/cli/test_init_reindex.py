@@ -11,8 +11,8 @@ from services.models import Bureau, Category, Service
 from tests.conftest import make_app
 
 
-def test_init_on_a_fresh_instance_loads_the_bundled_catalog_and_is_idempotent(tmp_path):
-    app = make_app(tmp_path / "fresh")
+def test_init_on_a_fresh_instance_loads_the_bundled_catalog_and_is_idempotent(fresh_database):
+    app = make_app(*fresh_database)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["init", "--demo"])
     assert first.exit_code == 0, first.output
