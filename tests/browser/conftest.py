@@ -7,12 +7,12 @@ loaded so the pages look like the real portal.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.conftest import make_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,9 +55,8 @@ def live_server(tmp_path_factory, bundled_template):
         def log_request(self, *args, **kwargs):  # keep failure reports free of access logs
             pass
 
-    instance = tmp_path_factory.mktemp("browser") / "instance"
-    shutil.copytree(bundled_template, instance)
-    app = make_app(instance)
+    instance, database_uri, database_name = bundled_template.copy(tmp_path_factory.mktemp("browser") / "instance")
+    app = make_app(instance, database_uri)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -67,10 +66,9 @@ def live_server(tmp_path_factory, bundled_template):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        with app.app_context():
-            from portal.extensions import db
-
-            db.engine.dispose()
+        app.extensions["portal.db"].engine.dispose()
+        if database_name:
+            databases.drop(database_name)
 
 
 @pytest.fixture(scope="session")
