@@ -28,18 +28,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from portal import errors, i18n, sessions, templating
+    from portal import errors, i18n, security, sessions, templating
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
     from portal.cli import register_cli
     from portal.dashboard import bp as dashboard_bp
-    from portal.extensions import csrf, db, search
+    from portal.extensions import csrf, db, limiter, search
     from portal.open311 import bp as open311_bp
     from portal.public import bp as public_bp
     from portal.requests import bp as requests_bp
     from portal.staff import bp as staff_bp
 
+    security.init_app(app)
     db.init_app(app)
     search.init_app(app)
     csrf.init_app(app)
@@ -58,5 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     csrf.exempt(api_bp)  # token-authenticated APIs; pages keep CSRF
     csrf.exempt(open311_bp)
+    for blueprint in (api_bp, open311_bp):
+        limiter.limit(security.API_LIMIT, key_func=security.api_key)(blueprint)
     register_cli(app)
     return app

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-change-me"
 
 
 def default_instance_path() -> str:
@@ -19,7 +20,12 @@ def default_instance_path() -> str:
 def defaults(instance_path: str) -> dict:
     return {
         # Only good for local trying-out; issue a real one in instance/config.py.
-        "SECRET_KEY": "dev-only-change-me",
+        "SECRET_KEY": DEFAULT_SECRET_KEY,
+        # Set PORTAL_PRODUCTION=true on a real deployment: refuses a weak secret key, cookies only
+        # over HTTPS, HSTS.
+        "PRODUCTION": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "portal.sqlite3"),
         "SQLALCHEMY_ECHO": False,
         "INDEX_DIR": os.path.join(instance_path, "index"),

@@ -41,7 +41,8 @@ def init_app(app: Flask) -> None:
             403: _("您没有权限访问这个页面。"),
             404: _("您要找的页面不存在，可能已被移除或地址有误。"),
             405: _("不支持这种访问方式。"),
-            413: _("上传的内容太大。"),
+            413: _("上传的内容太大：每个文件不超过 10 MB，合计不超过 30 MB。"),
+            429: _("操作太频繁，请稍后再试。"),
         }
         return render_template("errors/error.html", status=status,
                                message=messages.get(status, exc.description or exc.name)), status

@@ -16,7 +16,8 @@ from portal.account.forms import (
     ResetRequestForm,
     TokenForm,
 )
-from portal.extensions import db
+from portal.extensions import db, limiter
+from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
 from portal.formtools import show_errors
 from portal.i18n import safe_next
 from services import accounts, notify
@@ -31,6 +32,7 @@ def _profile(form: ProfileForm, uscc: str = "") -> accounts.EnterpriseProfile:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(REGISTER_LIMIT, methods=["POST"])
 @public
 def register():
     if current_user.is_authenticated:
@@ -49,6 +51,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 @public
 def login():
     if current_user.is_authenticated:
@@ -80,6 +83,7 @@ def logout():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT, methods=["POST"])
 @public
 def reset_request():
     form = ResetRequestForm()

@@ -1,1 +1,562 @@
-"""Views of this blueprint."""
+"""Admin console pages. Each view parses its form, calls one services.admin* function and
+renders or redirects; every rule lives in those services."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.access import login_required
+from portal.admin import bp
+from portal.admin.forms import (
+    BundleForm,
+    BureauForm,
+    CategoryForm,
+    HolidayForm,
+    PasswordResetForm,
+    RouteTestForm,
+    RuleForm,
+    ServiceForm,
+    StaffCreateForm,
+    StaffEditForm,
+    apply_field_op,
+    error_list,
+    rule_form_data,
+    service_form_data,
+    set_bureau_choices,
+    set_service_choices,
+    show_guide_errors,
+)
+from portal.extensions import db, search
+from portal.formtools import choices, show_errors
+from services import admin, admin_catalog, admin_routing, catalog, reference
+from services.errors import NotFound, ServiceError, ValidationFailed
+
+ADMIN = ("admin",)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _message(exc: ServiceError) -> str:
+    return "；".join(exc.fields.values()) if exc.fields else exc.message
+
+
+def _status(form) -> int:
+    return 422 if error_list(form) else 200
+
+
+def _or_404(fn, *args):
+    try:
+        return fn(db.session, *args)
+    except NotFound:
+        abort(404)
+
+
+# =========================================================================== home, audit
+@bp.get("/")
+@login_required(ADMIN)
+def home():
+    return render_template("admin/home.html", o=admin.overview(db.session), roles=admin.ROLE_LABELS)
+
+
+@bp.get("/audit")
+@login_required(ADMIN)
+def audit():
+    page = request.args.get("page", "1")
+    result = admin.list_audit(db.session, entity=request.args.get("entity") or None,
+                              key=request.args.get("key") or None, page=int(page) if page.isdigit() else 1)
+    return render_template("admin/audit.html", result=result, entities=admin.ENTITY_LABELS)
+
+
+# =========================================================================== bureaus
+@bp.get("/bureaus")
+@login_required(ADMIN)
+def bureaus():
+    return render_template("admin/bureaus.html", rows=admin.list_bureaus(db.session))
+
+
+@bp.route("/bureaus/new", methods=["GET", "POST"])
+@login_required(ADMIN)
+def bureau_new():
+    form = BureauForm()
+    if form.validate_on_submit():
+        try:
+            bureau = admin.create_bureau(db.session, _user(), form.to_input())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已新增单位“{bureau.name}”。", "success")
+            return redirect(url_for("admin.bureaus"))
+    return render_template("admin/bureau_form.html", form=form, bureau=None, errors=error_list(form)), _status(form)
+
+
+@bp.route("/bureaus/<code>", methods=["GET", "POST"])
+@login_required(ADMIN)
+def bureau_edit(code: str):
+    bureau = _or_404(admin.get_bureau, code)
+    form = BureauForm(obj=bureau) if request.method == "GET" else BureauForm()
+    if form.validate_on_submit():
+        try:
+            admin.update_bureau(db.session, search.index, _user(), code, form.to_input())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已保存单位“{bureau.name}”。", "success")
+            return redirect(url_for("admin.bureaus"))
+    return render_template("admin/bureau_form.html", form=form, bureau=bureau, errors=error_list(form),
+                           refs=admin.bureau_references(db.session, bureau)), _status(form)
+
+
+@bp.post("/bureaus/<code>/delete")
+@login_required(ADMIN)
+def bureau_delete(code: str):
+    try:
+        admin.delete_bureau(db.session, _user(), code)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for("admin.bureau_edit", code=code))
+    flash(f"已删除单位 {code}。", "success")
+    return redirect(url_for("admin.bureaus"))
+
+
+# =========================================================================== categories
+@bp.get("/categories")
+@login_required(ADMIN)
+def categories():
+    return render_template("admin/categories.html", rows=admin.list_categories(db.session))
+
+
+@bp.route("/categories/<code>", methods=["GET", "POST"])
+@login_required(ADMIN)
+def category_edit(code: str):
+    category = _or_404(admin.get_category, code)
+    form = CategoryForm(data={"name": category.name, "name_en": category.name_en,
+                              "description": category.description, "position": str(category.position)}
+                        ) if request.method == "GET" else CategoryForm()
+    if form.validate_on_submit():
+        try:
+            admin.update_category(db.session, search.index, _user(), code, form.to_input())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已保存服务类别“{category.name}”。", "success")
+            return redirect(url_for("admin.categories"))
+    return render_template("admin/category_form.html", form=form, category=category,
+                           errors=error_list(form)), _status(form)
+
+
+# =========================================================================== services
+@bp.get("/services")
+@login_required(ADMIN)
+def services():
+    args = request.args
+    error = None
+    try:
+        result = admin_catalog.list_services(db.session, category=args.get("category") or None,
+                                             bureau=args.get("bureau") or None, status=args.get("status") or None,
+                                             q=args.get("q") or None)
+    except ValidationFailed as exc:
+        error, result = _message(exc), None
+    return render_template("admin/services.html", result=result, error=error,
+                           categories=admin.known_categories(db.session), bureaus=admin.known_bureaus(db.session),
+                           statuses=admin_catalog.STATUS_LABELS, status_of=admin_catalog.service_status
+                           ), (400 if error else 200)
+
+
+def _render_service(form: ServiceForm, service=None, note: str = "", status: int | None = None):
+    set_service_choices(form, admin.known_categories(db.session), admin.known_bureaus(db.session))
+    ctx = {}
+    if service is not None:
+        ctx = {"refs": admin_catalog.service_references(db.session, service),
+               "state": admin_catalog.service_status(service)}
+    errors = error_list(form)
+    return render_template("admin/service_form.html", form=form, service=service, errors=errors, note=note,
+                           datatypes=admin_catalog.DATATYPE_LABELS, statuses=admin_catalog.STATUS_LABELS,
+                           **ctx), (status or (422 if errors else 200))
+
+
+def _service_post(form: ServiceForm, code: str | None):
+    """Handle a POST of the service form: a row operation, or a save. Returns a response."""
+    service = admin_catalog.get_service(db.session, code) if code else None
+    op = apply_field_op(form, request.form.get("field_op", ""))
+    if op is not None:
+        rebuilt, note = op
+        return _render_service(rebuilt, service, note)
+    set_service_choices(form, admin.known_categories(db.session), admin.known_bureaus(db.session))
+    if form.validate_on_submit():
+        data, row_map = form.to_input()
+        try:
+            result = admin_catalog.save_service(db.session, search.index, _user(), data, code=code)
+        except admin_catalog.GuideRejected as exc:
+            show_guide_errors(form, exc, row_map)
+        else:
+            if result.created:
+                flash(f"已新增服务“{result.service.name}”（{result.service.code}）"
+                      + ("并发布到服务目录。" if result.service.is_public else "，尚未发布。"), "success")
+            elif result.changed:
+                flash(f"已保存“{result.service.name}”" + ("，并已恢复到服务目录。" if result.restored else "。"),
+                      "success")
+            else:
+                flash("没有修改任何内容。", "info")
+            return redirect(url_for("admin.service_edit", code=result.service.code))
+    return _render_service(form, service)
+
+
+@bp.route("/services/new", methods=["GET", "POST"])
+@login_required(ADMIN)
+def service_new():
+    if request.method == "POST":
+        return _service_post(ServiceForm(), None)
+    form = ServiceForm()
+    form.fields.append_entry()
+    return _render_service(form)
+
+
+@bp.route("/services/<code>", methods=["GET", "POST"])
+@login_required(ADMIN)
+def service_edit(code: str):
+    service = _or_404(admin_catalog.get_service, code)
+    if request.method == "POST":
+        return _service_post(ServiceForm(), code)
+    form = ServiceForm(data=service_form_data(catalog.service_record(service)))
+    return _render_service(form, service)
+
+
+@bp.post("/services/<code>/publish")
+@login_required(ADMIN)
+def service_publish(code: str):
+    publish = request.form.get("published") == "1"
+    try:
+        service = admin_catalog.set_published(db.session, search.index, _user(), code, publish)
+    except NotFound:
+        abort(404)
+    flash(f"“{service.name}”已{'发布到服务目录' if publish else '下架，不再出现在服务目录和搜索中'}。", "success")
+    return redirect(url_for("admin.service_edit", code=code))
+
+
+@bp.post("/services/<code>/delete")
+@login_required(ADMIN)
+def service_delete(code: str):
+    try:
+        admin_catalog.delete_service(db.session, search.index, _user(), code)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for("admin.service_edit", code=code))
+    flash(f"已删除服务 {code}。", "success")
+    return redirect(url_for("admin.services"))
+
+
+# =========================================================================== routing rules
+@bp.get("/rules")
+@login_required(ADMIN)
+def rules():
+    return render_template("admin/rules.html", rows=admin_routing.list_rules(db.session),
+                           labels=admin_routing.CONDITION_LABELS,
+                           industries=dict(reference.INDUSTRIES), sizes=dict(reference.SIZES))
+
+
+def _render_rule(form: RuleForm, row=None):
+    form.bureau.choices = choices(((b.code, f"{b.short_name}（{b.code}）") for b in admin.known_bureaus(db.session)),
+                                  "请选择")
+    form.categories.choices = choices(admin_routing.category_pairs(db.session))
+    errors = error_list(form)
+    return render_template("admin/rule_form.html", form=form, row=row, errors=errors,
+                           services=admin_catalog.service_choices(db.session)), (422 if errors else 200)
+
+
+def _save_rule(form: RuleForm, rule_id: int | None):
+    try:
+        row = admin_routing.save_rule(db.session, _user(), form.to_input(), rule_id=rule_id)
+    except ValidationFailed as exc:
+        show_errors(form, exc)
+        return None
+    if row.check.warnings:
+        flash(f"已保存分办规则“{row.rule.name}”，但它有 {len(row.check.warnings)} 条警告，请查看。", "error")
+        return redirect(url_for("admin.rule_edit", rule_id=row.rule.id))
+    flash(f"已保存分办规则“{row.rule.name}”。", "success")
+    return redirect(url_for("admin.rules"))
+
+
+@bp.route("/rules/new", methods=["GET", "POST"])
+@login_required(ADMIN)
+def rule_new():
+    form = RuleForm()
+    if form.validate_on_submit():
+        done = _save_rule(form, None)
+        if done is not None:
+            return done
+    return _render_rule(form)
+
+
+@bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
+@login_required(ADMIN)
+def rule_edit(rule_id: int):
+    row = _or_404(admin_routing.get_rule, rule_id)
+    if request.method == "GET":
+        return _render_rule(RuleForm(data=rule_form_data(admin_routing.rule_input(row.rule))), row)
+    form = RuleForm()
+    if form.validate_on_submit():
+        done = _save_rule(form, rule_id)
+        if done is not None:
+            return done
+    return _render_rule(form, row)
+
+
+@bp.post("/rules/<int:rule_id>/active")
+@login_required(ADMIN)
+def rule_active(rule_id: int):
+    active = request.form.get("active") == "1"
+    try:
+        rule = admin_routing.set_rule_active(db.session, _user(), rule_id, active)
+    except NotFound:
+        abort(404)
+    flash(f"已{'启用' if active else '停用'}分办规则“{rule.name}”。", "success")
+    return redirect(url_for("admin.rules"))
+
+
+@bp.post("/rules/<int:rule_id>/delete")
+@login_required(ADMIN)
+def rule_delete(rule_id: int):
+    try:
+        admin_routing.delete_rule(db.session, _user(), rule_id)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for("admin.rule_edit", rule_id=rule_id))
+    flash("已删除分办规则。", "success")
+    return redirect(url_for("admin.rules"))
+
+
+@bp.route("/rules/test", methods=["GET", "POST"])
+@login_required(ADMIN)
+def rule_test():
+    form = RouteTestForm()
+    services = admin_catalog.service_choices(db.session)
+    form.service.choices = choices(((s.code, f"{s.code} {s.name}") for s in services), "不指定服务（我有需求）")
+    result = error = None
+    if form.validate_on_submit():
+        try:
+            result = admin_routing.explain_route(db.session, form.to_input())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        except ServiceError as exc:
+            error = exc.message
+    errors = error_list(form)
+    selected = next((s for s in services if s.code == form.service.data), None)
+    return render_template("admin/rule_test.html", form=form, result=result, error=error, errors=errors,
+                           selected=selected, labels=admin_routing.CONDITION_LABELS
+                           ), (422 if errors or error else 200)
+
+
+# =========================================================================== bundles
+@bp.get("/bundles")
+@login_required(ADMIN)
+def bundles():
+    return render_template("admin/bundles.html", rows=admin_catalog.list_bundles(db.session))
+
+
+def _render_bundle(form: BundleForm, bundle=None):
+    errors = error_list(form)
+    warnings = admin_catalog.bundle_warnings(bundle) if bundle is not None else []
+    return render_template("admin/bundle_form.html", form=form, bundle=bundle, errors=errors, warnings=warnings,
+                           services=admin_catalog.service_choices(db.session)
+                           ), (422 if errors else 200)
+
+
+@bp.route("/bundles/new", methods=["GET", "POST"])
+@login_required(ADMIN)
+def bundle_new():
+    form = BundleForm()
+    if form.validate_on_submit():
+        try:
+            bundle = admin_catalog.save_bundle(db.session, _user(), form.to_input())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已新增一件事套餐“{bundle.name}”。", "success")
+            return redirect(url_for("admin.bundles"))
+    return _render_bundle(form)
+
+
+@bp.route("/bundles/<code>", methods=["GET", "POST"])
+@login_required(ADMIN)
+def bundle_edit(code: str):
+    bundle = _or_404(admin_catalog.get_bundle, code)
+    if request.method == "GET":
+        record = admin_catalog.bundle_record(bundle)
+        return _render_bundle(BundleForm(data={**record, "services": "\n".join(record["services"])}), bundle)
+    form = BundleForm()
+    if form.validate_on_submit():
+        try:
+            admin_catalog.save_bundle(db.session, _user(), form.to_input(), code=code)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已保存一件事套餐“{bundle.name}”。", "success")
+            return redirect(url_for("admin.bundles"))
+    return _render_bundle(form, bundle)
+
+
+@bp.post("/bundles/<code>/delete")
+@login_required(ADMIN)
+def bundle_delete(code: str):
+    try:
+        admin_catalog.delete_bundle(db.session, _user(), code)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for("admin.bundle_edit", code=code))
+    flash(f"已删除一件事套餐 {code}。", "success")
+    return redirect(url_for("admin.bundles"))
+
+
+# =========================================================================== accounts
+@bp.get("/users")
+@login_required(ADMIN)
+def users():
+    args = request.args
+    error = None
+    active = {"1": True, "0": False}.get(args.get("active", ""))
+    try:
+        rows = admin.list_users(db.session, role=args.get("role") or None, bureau=args.get("bureau") or None,
+                                active=active, q=args.get("q") or None)
+    except (ValidationFailed, NotFound) as exc:
+        error, rows = _message(exc), []
+    return render_template("admin/users.html", rows=rows, error=error, roles=admin.ROLE_LABELS,
+                           bureaus=admin.known_bureaus(db.session)), (400 if error else 200)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required(ADMIN)
+def user_new():
+    form = StaffCreateForm()
+    set_bureau_choices(form.bureau, admin.known_bureaus(db.session))
+    if form.validate_on_submit():
+        try:
+            user = admin.create_staff(db.session, _user(), form.to_input())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已创建账号 {user.username}（{admin.ROLE_LABELS[user.role]}）。请把初始密码当面或电话告知本人。",
+                  "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_new.html", form=form, errors=error_list(form)), _status(form)
+
+
+def _render_user(user, form: StaffEditForm | None = None, password_form: PasswordResetForm | None = None):
+    form = form or StaffEditForm(data={"display_name": user.display_name, "email": user.email, "role": user.role,
+                                       "bureau": user.bureau.code if user.bureau else ""}, formdata=None)
+    set_bureau_choices(form.bureau, admin.known_bureaus(db.session))
+    password_form = password_form or PasswordResetForm(formdata=None, prefix="pw")
+    errors = error_list(form) + error_list(password_form)
+    return render_template("admin/user_edit.html", user=user, form=form, password_form=password_form,
+                           errors=errors, roles=admin.ROLE_LABELS
+                           ), (422 if errors else 200)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required(ADMIN)
+def user_edit(user_id: int):
+    user = _or_404(admin.get_user, user_id)
+    if request.method == "GET":
+        return _render_user(user)
+    form = StaffEditForm()
+    set_bureau_choices(form.bureau, admin.known_bureaus(db.session))
+    if form.validate_on_submit():
+        try:
+            admin.update_staff(db.session, _user(), user_id, form.to_input())
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        except ServiceError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(f"已保存账号 {user.username}。", "success")
+            return redirect(url_for("admin.user_edit", user_id=user_id))
+    return _render_user(user, form=form)
+
+
+@bp.post("/users/<int:user_id>/active")
+@login_required(ADMIN)
+def user_active(user_id: int):
+    active = request.form.get("active") == "1"
+    try:
+        user = admin.set_user_active(db.session, _user(), user_id, active)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(_message(exc), "error")
+    else:
+        flash(f"已{'启用' if active else '停用'}账号 {user.username}。" + ("" if active else "该账号不能再登录，API 令牌也随之失效。"),
+              "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/password")
+@login_required(ADMIN)
+def user_password(user_id: int):
+    user = _or_404(admin.get_user, user_id)
+    form = PasswordResetForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            admin.reset_password(db.session, _user(), user_id, form.password.data or "")
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已为 {user.username} 设置新密码，请告知本人登录后自行修改。", "success")
+            return redirect(url_for("admin.user_edit", user_id=user_id))
+    return _render_user(user, password_form=form)
+
+
+# =========================================================================== holidays
+@bp.get("/holidays")
+@login_required(ADMIN)
+def holidays():
+    year = request.args.get("year", "")
+    page = admin.holiday_page(db.session, int(year) if year.isdigit() else None)
+    form = HolidayForm(formdata=None)
+    return _render_holidays(page, form)
+
+
+def _render_holidays(page, form: HolidayForm):
+    errors = error_list(form)
+    return render_template("admin/holidays.html", page=page, form=form, errors=errors
+                           ), (422 if errors else 200)
+
+
+@bp.post("/holidays")
+@login_required(ADMIN)
+def holiday_add():
+    form = HolidayForm()
+    day = admin.parse_day(form.day.data)
+    if form.validate_on_submit():
+        try:
+            admin.add_holiday(db.session, _user(), day, form.is_workday(), form.note.data or "")
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"已设置 {day.isoformat()} 为{'上班日' if form.is_workday() else '放假日'}。", "success")
+            return redirect(url_for("admin.holidays", year=day.year))
+    page = admin.holiday_page(db.session, day.year if day else None)
+    return _render_holidays(page, form)
+
+
+@bp.post("/holidays/<day>/delete")
+@login_required(ADMIN)
+def holiday_delete(day: str):
+    parsed = admin.parse_day(day)
+    if parsed is None:
+        abort(404)
+    try:
+        admin.remove_holiday(db.session, _user(), parsed)
+    except NotFound:
+        abort(404)
+    flash(f"已删除 {parsed.isoformat()} 的调整，这一天按官方日历计算。", "success")
+    return redirect(url_for("admin.holidays", year=parsed.year))
+

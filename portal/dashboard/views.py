@@ -1,1 +1,145 @@
-"""Views of this blueprint."""
+"""Statistics pages: the supervisor dashboard, the bureau lead view, exports, the public
+performance page and the enterprise quality file. Views only translate HTTP; the figures come
+from services.statistics (and services.statistics_enterprise)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.access import STAFF, login_required, public
+from portal.dashboard import bp, charts
+from portal.dashboard.cache import performance_cache
+from portal.extensions import db
+from services import statistics, statistics_enterprise, statistics_export
+from services.errors import Forbidden, NotFound, ValidationFailed
+from services.tickets import local_today
+
+DASHBOARD_ROLES = ("lead", "supervisor", "admin")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _raw_filters(own_bureau_only: bool) -> dict[str, str]:
+    args = request.args
+    raw = {"from": args.get("from", "").strip(), "to": args.get("to", "").strip(), "bureau": ""}
+    if not own_bureau_only:
+        raw["bureau"] = args.get("bureau", "").strip()
+    return raw
+
+
+def _charts(rep: statistics.Report) -> dict[str, charts.Chart]:
+    return {
+        "bureau": charts.hbar([(r.name, r.metrics.received) for r in rep.by_bureau]),
+        "month": charts.columns([(f"{int(r.key[5:])}月", f"{r.key[:4]}年" if r.key.endswith("-01") or i == 0 else "",
+                                  r.received) for i, r in enumerate(rep.by_month)]),
+    }
+
+
+def _report(own_bureau_only: bool):
+    """(report, None) or (None, the dashboard page with the filter errors, status 400)."""
+    user = _user()
+    raw = _raw_filters(own_bureau_only)
+    try:
+        return statistics.dashboard_report(db.session, user, raw["from"], raw["to"], raw["bureau"]), None
+    except Forbidden:
+        abort(403)
+    except ValidationFailed as exc:
+        return None, _page(raw, own_bureau_only, errors=exc.fields, status=400)
+
+
+def _page(raw: dict[str, str], own_bureau_only: bool, report=None, errors=None, status: int = 200):
+    user = _user()
+    extra = {}
+    if report is not None:
+        args = report.filter.as_args()
+        if own_bureau_only:
+            args.pop("bureau", None)
+        extra = dict(tables=statistics.report_tables(report), charts=_charts(report), export_args=args)
+    return render_template("dashboard/index.html", report=report, errors=errors or {}, raw=raw, user=user,
+                           own_bureau_only=own_bureau_only,
+                           bureaus=[] if own_bureau_only else statistics.bureau_choices(db.session), **extra), status
+
+
+def _dashboard(own_bureau_only: bool):
+    rep, error_page = _report(own_bureau_only)
+    if error_page is not None:
+        return error_page
+    return _page(_raw_filters(own_bureau_only), own_bureau_only, report=rep)
+
+
+@bp.get("/dashboard")
+@login_required(DASHBOARD_ROLES)
+def index():
+    """County-wide statistics for the joint office; a bureau lead is sent to their bureau's view."""
+    if _user().role == "lead":
+        args = {k: v for k, v in request.args.items() if k in ("from", "to") and v}
+        return redirect(url_for("dashboard.bureau", **args))
+    return _dashboard(own_bureau_only=False)
+
+
+@bp.get("/dashboard/bureau")
+@login_required(("lead",))
+def bureau():
+    """The same figures for the lead's own bureau; ?bureau= is ignored."""
+    return _dashboard(own_bureau_only=True)
+
+
+def _export(ext: str):
+    rep, error_page = _report(own_bureau_only=_user().role == "lead")
+    if error_page is not None:
+        return error_page
+    if ext == "csv":
+        body, mimetype = statistics_export.to_csv(rep), "text/csv; charset=utf-8"
+    else:
+        body = statistics_export.to_xlsx(rep)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    name = statistics_export.filename(rep, ext)
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store"})
+
+
+@bp.get("/dashboard/export.csv")
+@login_required(DASHBOARD_ROLES)
+def export_csv():
+    return _export("csv")
+
+
+@bp.get("/dashboard/export.xlsx")
+@login_required(DASHBOARD_ROLES)
+def export_xlsx():
+    return _export("xlsx")
+
+
+@bp.get("/performance")
+@public
+def performance():
+    """政务公开: per bureau and per service figures, cached per app for ~10 minutes."""
+    today = local_today()
+    raw = request.args.get("year", "").strip()
+    try:
+        year = statistics.parse_year(raw, today)
+    except ValidationFailed as exc:
+        return render_template("dashboard/performance.html", data=None, errors=exc.fields,
+                               years=statistics.public_years(today)), 400
+    data = performance_cache(current_app).get_or_compute(
+        (year, today), lambda: statistics.public_performance(db.session, year, today=today))
+    chart = charts.hbar([(b.name, b.on_time_rate) for b in data.bureaus], unit="%", maximum=100)
+    return render_template("dashboard/performance.html", data=data, errors={}, years=data.years, chart=chart)
+
+
+@bp.get("/staff/enterprises/<uscc>")
+@login_required(STAFF)
+def enterprise_file(uscc: str):
+    """质量档案 of one enterprise, limited to the tickets the staff member may see."""
+    try:
+        file = statistics_enterprise.enterprise_file(db.session, _user(), uscc)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return render_template("dashboard/enterprise.html", file=file, user=_user())

@@ -15,7 +15,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.access import ENTERPRISE, login_required, public
-from portal.extensions import db, search
+from portal.extensions import db, limiter, search
+from portal.security import LOOKUP_LIMIT
 from portal.formtools import show_errors
 from portal.requests import bp
 from portal.requests.forms import (
@@ -317,6 +318,7 @@ def attachment(attachment_id: int):
 
 
 @bp.route("/progress", methods=["GET", "POST"])
+@limiter.limit(LOOKUP_LIMIT, methods=["POST"])
 @public
 def progress():
     form = ProgressForm()

@@ -1,0 +1,351 @@
+"""Admin console forms. They only carry and shape input: every rule about what is valid lives
+in services.admin*, whose errors `show_errors` / `show_guide_errors` put under the fields."""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.formtools import choices
+from services import admin, admin_catalog, admin_routing, reference
+from services.admin_catalog import (
+    DATATYPE_LABELS,
+    GUIDE_LABELS,
+    FieldInput,
+    ServiceInput,
+    parse_values,
+    split_lines,
+    split_words,
+)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change something (publish, delete, …)."""
+
+
+# --------------------------------------------------------------------------- errors
+def error_list(form) -> list[tuple[str | None, str]]:
+    """(anchor id, message) for the error summary, fields of nested rows included."""
+    out: list[tuple[str | None, str]] = [(None, m) for m in getattr(form, "form_errors", [])]
+    for f in form:
+        if f.name == "csrf_token":
+            if f.errors:
+                out.append((None, "页面已过期，请刷新后重新提交。"))
+            continue
+        if isinstance(f, FieldList):
+            for n, entry in enumerate(f.entries, 1):
+                sub = entry.form
+                out.extend((None, f"申请字段 {n}：{m}") for m in getattr(sub, "form_errors", []))
+                for sf in sub:
+                    out.extend((sf.id, f"申请字段 {n} · {sf.label.text}：{m}") for m in sf.errors)
+            continue
+        out.extend((f.id, f"{f.label.text}：{m}") for m in f.errors if isinstance(m, str))
+    return out
+
+
+FORM_NAMES = {"process": "process_steps"}  # catalog field -> form field where they differ
+_ROW_PROBLEM = re.compile(r"^fields\[(\d+)\](?:\.(\w+))?$")
+
+
+def show_guide_errors(form: ServiceForm, exc: admin_catalog.GuideRejected, row_map: list[int]) -> None:
+    """Put each catalog Problem next to its field ("materials", "fields[2].code", …)."""
+    for key, message in exc.fields.items():
+        m = _ROW_PROBLEM.match(key)
+        if m:
+            n = int(m.group(1)) - 1
+            if 0 <= n < len(row_map):
+                sub = form.fields.entries[row_map[n]].form
+                target = sub._fields.get(m.group(2) or "")
+                if target is not None:
+                    target.errors = list(target.errors or []) + [message]
+                else:
+                    sub.form_errors.append(message)
+                continue
+        target = form._fields.get(FORM_NAMES.get(key, key))
+        if target is not None and key != "fields":
+            target.errors = list(target.errors or []) + [message]
+        else:
+            label = GUIDE_LABELS.get(key, key)
+            form.form_errors.append(f"{label}：{message}" if label else message)
+
+
+# --------------------------------------------------------------------------- bureaus, categories
+class BureauForm(FlaskForm):
+    code = StringField("单位编码", validators=[Length(max=32)])
+    name = StringField("单位全称", validators=[Length(max=100)])
+    short_name = StringField("简称", validators=[Length(max=50)])
+    phone = StringField("咨询电话", validators=[Length(max=50)])
+    address = StringField("办公地址", validators=[Length(max=200)])
+    office_hours = StringField("办公时间", validators=[Length(max=200)])
+    description = TextAreaField("职责简介", validators=[Length(max=5000)])
+    joint_office = BooleanField("这是质量强县工作联席会议办公室（负责分办未指定服务的需求、督办）")
+
+    def to_input(self) -> admin.BureauInput:
+        return admin.BureauInput(code=(self.code.data or "").strip(), name=self.name.data or "",
+                                 short_name=self.short_name.data or "", phone=self.phone.data or "",
+                                 address=self.address.data or "", office_hours=self.office_hours.data or "",
+                                 description=self.description.data or "", joint_office=bool(self.joint_office.data))
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("中文名称", validators=[Length(max=50)])
+    name_en = StringField("英文名称", validators=[Length(max=80)])
+    description = TextAreaField("说明", validators=[Length(max=2000)])
+    position = StringField("排序", validators=[Length(max=3)])
+
+    def to_input(self) -> admin.CategoryInput:
+        return admin.CategoryInput(name=self.name.data or "", name_en=self.name_en.data or "",
+                                   description=self.description.data or "", position=self.position.data or "")
+
+
+# --------------------------------------------------------------------------- services
+class FieldRowForm(Form):
+    code = StringField("字段编码")
+    label = StringField("字段名称")
+    datatype = SelectField("数据类型", choices=choices(DATATYPE_LABELS.items()), default="string",
+                           validate_choice=False)
+    required = BooleanField("必填")
+    description = StringField("填写说明")
+    values = TextAreaField("选项（仅列表类型）")
+
+    def is_blank(self) -> bool:
+        return not any((f.data or "").strip() for f in (self.code, self.label, self.description, self.values))
+
+
+class ServiceForm(FlaskForm):
+    # No length or required checks here: the catalog validation decides (see services.catalog).
+    code = StringField("服务编码")
+    name = StringField("服务名称")
+    category = SelectField("服务类别", validate_choice=False)
+    bureau = SelectField("责任单位", validate_choice=False)
+    summary = TextAreaField("服务简介")
+    conditions = TextAreaField("受理条件")
+    materials = TextAreaField("申请材料")
+    process_steps = TextAreaField("办理流程")  # not `process`: that is Form.process
+    legal_basis = TextAreaField("设定依据")
+    time_limit_days = StringField("承诺时限（工作日）")
+    statutory_limit_days = StringField("法定时限（工作日）")
+    fee = StringField("收费标准")
+    place = StringField("办理地点")
+    hours = StringField("办理时间")
+    contact = StringField("咨询电话")
+    keywords = TextAreaField("搜索关键词")
+    online = BooleanField("可网上申请", default=True)
+    popular = BooleanField("列为热门服务")
+    published = BooleanField("保存后立即发布到服务目录", default=True)
+    fields = FieldList(FormField(FieldRowForm), min_entries=0, max_entries=50)
+
+    def to_input(self) -> tuple[ServiceInput, list[int]]:
+        """The service input and, for each request field passed on, its row in the form
+        (blank rows are skipped)."""
+        rows: list[FieldInput] = []
+        row_map: list[int] = []
+        for i, entry in enumerate(self.fields.entries):
+            sub: FieldRowForm = entry.form
+            if sub.is_blank():
+                continue
+            rows.append(FieldInput(code=(sub.code.data or "").strip(), label=sub.label.data or "",
+                                   datatype=sub.datatype.data or "string", required=bool(sub.required.data),
+                                   description=sub.description.data or "", values=parse_values(sub.values.data)))
+            row_map.append(i)
+        data = ServiceInput(
+            code=(self.code.data or "").strip(), name=self.name.data or "", category=self.category.data or "",
+            bureau=self.bureau.data or "", summary=self.summary.data or "", conditions=self.conditions.data or "",
+            materials=split_lines(self.materials.data), process=split_lines(self.process_steps.data),
+            legal_basis=self.legal_basis.data or "", time_limit_days=(self.time_limit_days.data or "").strip(),
+            statutory_limit_days=(self.statutory_limit_days.data or "").strip(), fee=self.fee.data or "",
+            place=self.place.data or "", hours=self.hours.data or "", contact=self.contact.data or "",
+            keywords=split_words(self.keywords.data), online=bool(self.online.data),
+            popular=bool(self.popular.data), published=bool(self.published.data), fields=rows)
+        return data, row_map
+
+    def rows(self) -> list[dict]:
+        return [dict(entry.form.data) for entry in self.fields.entries]
+
+
+def service_form_data(record: dict) -> dict:
+    """A catalog.service_record as ServiceForm data."""
+    data = dict(record)
+    data["materials"] = "\n".join(record.get("materials") or [])
+    data["process_steps"] = "\n".join(record.get("process") or [])
+    data["keywords"] = "\n".join(record.get("keywords") or [])
+    data["time_limit_days"] = str(record.get("time_limit_days") or "")
+    stat = record.get("statutory_limit_days")
+    data["statutory_limit_days"] = "" if stat is None else str(stat)
+    data["fields"] = [{"code": f["code"], "label": f["label"], "datatype": f["datatype"], "required": f["required"],
+                       "description": f.get("description", ""),
+                       "values": admin_catalog.values_text(f.get("values"))} for f in record.get("fields") or []]
+    return data
+
+
+FIELD_OPS = re.compile(r"^(add|remove|up|down)(?:-(\d+))?$")
+
+
+def apply_field_op(form: ServiceForm, op: str) -> tuple[ServiceForm, str] | None:
+    """Add, remove or move a request-field row without saving; returns the rebuilt form and
+    what happened, or None if `op` is not a row operation."""
+    m = FIELD_OPS.match(op or "")
+    if not m:
+        return None
+    rows = form.rows()
+    kind, n = m.group(1), int(m.group(2)) if m.group(2) else -1
+    message = ""
+    if kind == "add":
+        if len(rows) < 50:
+            rows.append({"code": "", "label": "", "datatype": "string", "required": False, "description": "",
+                         "values": ""})
+            message = f"已添加申请字段 {len(rows)}，填写后请保存。"
+    elif 0 <= n < len(rows):
+        if kind == "remove":
+            rows.pop(n)
+            message = f"已移除申请字段 {n + 1}，保存后生效。"
+        elif kind == "up" and n > 0:
+            rows[n - 1], rows[n] = rows[n], rows[n - 1]
+            message = f"申请字段 {n + 1} 已上移，保存后生效。"
+        elif kind == "down" and n < len(rows) - 1:
+            rows[n + 1], rows[n] = rows[n], rows[n + 1]
+            message = f"申请字段 {n + 1} 已下移，保存后生效。"
+    data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "fields")}
+    data["fields"] = rows
+    rebuilt = type(form)(formdata=None, data=data)
+    return rebuilt, message
+
+
+def set_service_choices(form: ServiceForm, categories, bureaus) -> None:
+    form.category.choices = choices(((c.code, c.name) for c in categories), "请选择")
+    form.bureau.choices = choices(((b.code, f"{b.short_name}（{b.code}）") for b in bureaus), "请选择")
+
+
+# --------------------------------------------------------------------------- routing rules
+class RuleForm(FlaskForm):
+    name = StringField("规则名称", validators=[Length(max=200)])
+    priority = StringField("优先级", default="100", validators=[Length(max=5)])
+    bureau = SelectField("转至单位", validate_choice=False)
+    active = BooleanField("启用", default=True)
+    townships = MultiCheckboxField("企业所在乡镇（街道）", choices=choices((t, t) for t in reference.TOWNSHIPS),
+                                   validate_choice=False)
+    industries = MultiCheckboxField("企业所属行业", choices=choices(reference.INDUSTRIES), validate_choice=False)
+    sizes = MultiCheckboxField("企业规模", choices=choices(reference.SIZES), validate_choice=False)
+    categories = MultiCheckboxField("服务类别", validate_choice=False)
+    services = TextAreaField("服务编码", validators=[Length(max=2000)])
+    keywords = TextAreaField("关键词", validators=[Length(max=2000)])
+    field_code = StringField("申请字段编码", validators=[Length(max=64)])
+    field_values = StringField("申请字段取值", validators=[Length(max=1000)])
+
+    def to_input(self) -> admin_routing.RuleInput:
+        return admin_routing.RuleInput(
+            name=self.name.data or "", priority=(self.priority.data or "").strip(), bureau=self.bureau.data or "",
+            active=bool(self.active.data), townships=list(self.townships.data or []),
+            industries=list(self.industries.data or []), sizes=list(self.sizes.data or []),
+            categories=list(self.categories.data or []), services=split_words(self.services.data),
+            keywords=split_words(self.keywords.data), field_code=(self.field_code.data or "").strip(),
+            field_values=split_words(self.field_values.data))
+
+
+def rule_form_data(data: admin_routing.RuleInput) -> dict:
+    return {"name": data.name, "priority": str(data.priority), "bureau": data.bureau, "active": data.active,
+            "townships": data.townships, "industries": data.industries, "sizes": data.sizes,
+            "categories": data.categories, "services": "\n".join(data.services),
+            "keywords": "\n".join(data.keywords), "field_code": data.field_code,
+            "field_values": "，".join(data.field_values)}
+
+
+class RouteTestForm(FlaskForm):
+    township = SelectField("企业所在乡镇（街道）", choices=choices(((t, t) for t in reference.TOWNSHIPS), "不限"),
+                           validate_choice=False)
+    industry = SelectField("企业所属行业", choices=choices(reference.INDUSTRIES, "不限"), validate_choice=False)
+    size = SelectField("企业规模", choices=choices(reference.SIZES, "不限"), validate_choice=False)
+    service = SelectField("申请的服务", validate_choice=False)
+    description = TextAreaField("情况说明", validators=[Length(max=5000)])
+    attributes = TextAreaField("申请字段取值", validators=[Length(max=5000)])
+
+    def to_input(self) -> admin_routing.RouteQuestion:
+        return admin_routing.RouteQuestion(
+            township=self.township.data or "", industry=self.industry.data or "", size=self.size.data or "",
+            service=self.service.data or "", description=self.description.data or "",
+            attributes=admin_routing.parse_attributes(self.attributes.data))
+
+
+# --------------------------------------------------------------------------- bundles
+class BundleForm(FlaskForm):
+    code = StringField("套餐编码", validators=[Length(max=32)])
+    name = StringField("套餐名称", validators=[Length(max=200)])
+    description = TextAreaField("说明", validators=[Length(max=2000)])
+    published = BooleanField("发布（企业可在“一件事一次办”中申请）", default=True)
+    services = TextAreaField("包含的服务（按办理顺序，每行一个服务编码）", validators=[Length(max=2000)])
+
+    def to_input(self) -> admin_catalog.BundleInput:
+        return admin_catalog.BundleInput(code=(self.code.data or "").strip(), name=self.name.data or "",
+                                         description=self.description.data or "",
+                                         published=bool(self.published.data),
+                                         services=split_words(self.services.data))
+
+
+# --------------------------------------------------------------------------- accounts
+STAFF_ROLE_CHOICES = [(r, admin.ROLE_LABELS[r]) for r in admin.STAFF_ROLES]
+
+
+class StaffCreateForm(FlaskForm):
+    username = StringField("用户名（登录名）", validators=[DataRequired("请填写用户名"), Length(max=64)])
+    display_name = StringField("姓名", validators=[Length(max=100)])
+    email = EmailField("电子邮箱", validators=[Optional(), Length(max=254)])
+    role = SelectField("角色", choices=choices(STAFF_ROLE_CHOICES, "请选择"), validate_choice=False)
+    bureau = SelectField("所属单位", validate_choice=False)
+    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码"), Length(max=128)])
+    confirm = PasswordField("再次输入密码", validators=[EqualTo("password", "两次输入的密码不一致")])
+
+    def to_input(self) -> admin.StaffInput:
+        return admin.StaffInput(username=(self.username.data or "").strip(), role=self.role.data or "",
+                                bureau=self.bureau.data or "", display_name=self.display_name.data or "",
+                                email=self.email.data or "", password=self.password.data or "")
+
+
+class StaffEditForm(FlaskForm):
+    display_name = StringField("姓名", validators=[Length(max=100)])
+    email = EmailField("电子邮箱", validators=[Optional(), Length(max=254)])
+    role = SelectField("角色", choices=choices(STAFF_ROLE_CHOICES), validate_choice=False)
+    bureau = SelectField("所属单位", validate_choice=False)
+
+    def to_input(self) -> admin.StaffChange:
+        return admin.StaffChange(role=self.role.data or "", bureau=self.bureau.data or "",
+                                 display_name=self.display_name.data or "", email=self.email.data or "")
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField("新密码", validators=[DataRequired("请设置新密码"), Length(max=128)])
+    confirm = PasswordField("再次输入新密码", validators=[EqualTo("password", "两次输入的密码不一致")])
+
+
+def set_bureau_choices(field: SelectField, bureaus, prompt: str = "无") -> None:
+    field.choices = choices(((b.code, f"{b.short_name}（{b.code}）") for b in bureaus), prompt)
+
+
+# --------------------------------------------------------------------------- holidays
+class HolidayForm(FlaskForm):
+    day = StringField("日期", render_kw={"type": "date"}, validators=[Length(max=20)])
+    kind = RadioField("这一天", choices=[("holiday", "放假（不计工作日）"), ("workday", "上班（调休补班，计工作日）")],
+                      default="holiday", validate_choice=False)
+    note = StringField("说明", validators=[Length(max=100)])
+
+    def is_workday(self) -> bool | None:
+        return {"holiday": False, "workday": True}.get(self.kind.data or "")

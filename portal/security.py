@@ -1,0 +1,79 @@
+"""Security defaults: response headers with a Content-Security-Policy that allows no inline
+script, secure cookies and a real secret key in production, rate limits, and a calm page when
+the database is briefly away."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from portal.config import DEFAULT_SECRET_KEY
+from portal.extensions import limiter
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+WEAK_KEYS = {"", DEFAULT_SECRET_KEY, "change-me", "changeme", "secret", "dev"}
+
+# Rate limits (per client address; API calls per token). Stored in memory by default; several
+# workers or hosts share them through Redis: RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0".
+LOGIN_LIMIT = "10 per minute"
+REGISTER_LIMIT = "20 per hour"
+RESET_LIMIT = "5 per minute"
+LOOKUP_LIMIT = "20 per minute"
+API_LIMIT = "300 per minute"
+
+
+class InsecureConfiguration(RuntimeError):
+    pass
+
+
+def check_production(app: Flask) -> None:
+    """In production: refuse a default or missing secret key; cookies only over HTTPS."""
+    if not app.config.get("PRODUCTION"):
+        return
+    key = str(app.config.get("SECRET_KEY") or "")
+    if key in WEAK_KEYS or len(key) < 32:
+        raise InsecureConfiguration(
+            "生产环境必须设置足够长的随机密钥：PORTAL_SECRET_KEY（至少 32 个字符），例如用 "
+            "python -c \"import secrets; print(secrets.token_hex(32))\" 生成。")
+    app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")
+
+
+def api_key() -> str:
+    """Rate-limit API calls per token when there is one, else per address."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else request.values.get("api_key", "")
+    return f"token:{token[:16]}" if token else f"ip:{request.remote_addr}"
+
+
+def init_app(app: Flask) -> None:
+    check_production(app)
+    limiter.init_app(app)
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(exc):
+        from portal.extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone entirely
+            db.session.remove()
+        app.logger.warning("database unavailable: %s", exc.__class__.__name__)
+        if request.path.startswith(("/api/", "/open311/")):
+            response = jsonify({"error": {"code": "unavailable", "message": "数据库暂时无法连接，请稍后重试。"}})
+        else:
+            response = render_template("errors/error.html", status=503,
+                                       message=_("系统正忙或正在维护，请稍后重试。您刚才的操作没有保存。"))
+        return response, 503, {"Retry-After": "30"}
