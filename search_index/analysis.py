@@ -334,7 +334,7 @@ STOPWORDS: frozenset[str] = frozenset(
     要 想 想要 需要 需 需不需要 要不要 打算 准备 希望 应该 应当 必须 得到
     怎么 怎样 怎么样 怎么办 如何 咋 咋办 什么 啥 哪 哪里 哪儿 哪个 哪些 哪家 多少 几 多久 为什么
     请问 请 问 问问 问一下 咨询一下 一下 下 办理 办 去办 能 能否 能不能 可以 可不可以 可否 是否
-    有 没有 有没有 有无 这 那 这个 那个 这些 那些 这样 那样 一个 一些 个 些 该 此 每 各
+    有 没有 有没有 有无 这 那 这个 那个 这些 那些 这样 那样 一个 一些 一家 一下子 一种 个 些 该 此 每 各
     去 来 做 弄 搞 帮 帮忙 帮我 麻烦 谢谢 感谢 一般 大概 现在 目前 已经 马上 哪里有
     """.split()
 )
@@ -358,6 +358,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "老字号": ("中华老字号",),
 }
 SYNONYM_WEIGHT = 0.5
+#: Query-term weights: a whole word of 3+ characters (matches only where the
+#: index also segmented it as a word) and a bigram straddling two sub-words.
+WHOLE_WORD_WEIGHT = 1.5
+STRADDLING_WEIGHT = 0.5
 
 #: Longest query (in characters) accepted before truncation.
 MAX_QUERY_CHARS = 100
@@ -440,13 +444,18 @@ def _cjk_run_terms(run: str, qa: QueryAnalysis) -> None:
         for idx, w in enumerate(sub):
             if len(w) >= 2:
                 group: list[str] = []
+                # Bigrams inside a long word that straddle its own sub-words
+                # ("测报" in 检测|报告) are weaker evidence than real sub-words.
+                parts = [p for p in jieba.cut_for_search(w, HMM=False) if len(p) >= 2] if len(w) >= 3 else []
+                pairs = {p for p in parts if len(p) == 2}
                 for i in range(len(w) - 1):
-                    _add(qa, w[i : i + 2], 1.0)
-                    group.append(w[i : i + 2])
+                    bg = w[i : i + 2]
+                    _add(qa, bg, 1.0 if not pairs or bg in pairs else STRADDLING_WEIGHT)
+                    group.append(bg)
                 if len(w) >= 3:
-                    _add(qa, w, 1.0)
+                    _add(qa, w, WHOLE_WORD_WEIGHT)
                     group.append(w)
-                    for part in jieba.cut_for_search(w, HMM=False):
+                    for part in parts:
                         if len(part) >= 3:
                             _add(qa, part, 1.0)
                 for syn in SYNONYMS.get(w, ()):

@@ -16,6 +16,8 @@ from __future__ import annotations
 import heapq
 import math
 import threading
+import time
+from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from itertools import accumulate
@@ -119,7 +121,7 @@ class Snapshot:
         self._retired = False
         self._closed = False
         # Per-snapshot caches (postings scores, docsets, length norms).
-        self._cache: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], tuple[Any, int]] = OrderedDict()
         self._cache_entries = 0
         self._cache_lock = threading.Lock()
         self._norms: dict[str, list[float]] = {}
@@ -213,25 +215,25 @@ class Snapshot:
         self.leaves = []
         self._cache.clear()
 
-    def _cached(self, key: tuple[str, str, str], size: Callable[[Any], int], make: Callable[[], Any]) -> Any:
+    def cached(self, key: tuple[str, str, str], size: Callable[[Any], int], make: Callable[[], Any]) -> Any:
+        """LRU cache of computed posting data, bounded by CACHE_MAX_ENTRIES
+        (the sum of ``size(value)`` over the cached values)."""
         cache = self._cache
-        try:
-            value = cache[key]
-        except KeyError:
-            pass
-        else:
+        hit = cache.get(key)
+        if hit is not None:
             with self._cache_lock:
                 if key in cache:
                     cache.move_to_end(key)
-            return value
+            return hit[0]
         value = make()
         with self._cache_lock:
             if key not in cache:
-                cache[key] = value
-                self._cache_entries += size(value)
+                weight = max(1, size(value))
+                cache[key] = (value, weight)
+                self._cache_entries += weight
                 while self._cache_entries > CACHE_MAX_ENTRIES and len(cache) > 1:
-                    _k, old = cache.popitem(last=False)
-                    self._cache_entries -= size(old)
+                    _key, (_old, old_weight) = cache.popitem(last=False)
+                    self._cache_entries -= old_weight
         return value
 
     def postings(self, field: str, text: str) -> tuple[list[int], list[float]]:
@@ -245,16 +247,24 @@ class Snapshot:
             with self.io_lock:
                 sids, sws = _leaf_postings(seg, field, text)
             if deleted and sids:
-                keep = [i for i, d in enumerate(sids) if d not in deleted]
-                sids = [sids[i] for i in keep]
-                sws = [sws[i] for i in keep]
+                # Postings are sorted by document: find the (few) deleted
+                # ones by bisection and cut them out (C-level memmove).
+                gone = deleted.intersection(sids)
+                if len(gone) > 64:
+                    pairs = [(d, w) for d, w in zip(sids, sws) if d not in gone]
+                    sids, sws = [d for d, _w in pairs], [w for _d, w in pairs]
+                elif gone:
+                    sids, sws = list(sids), list(sws)
+                    for i in sorted((bisect_left(sids, d) for d in gone), reverse=True):
+                        del sids[i]
+                        del sws[i]
             ids.extend(map(offset.__add__, sids) if offset else sids)
             weights.extend(sws)
         return ids, weights
 
     def docs(self, field: str, text: str) -> frozenset[int]:
         """Cached set of live documents containing ``field:text``."""
-        return self._cached(
+        return self.cached(
             ("docs", field, text), len, lambda: frozenset(self.postings(field, text)[0])
         )
 
@@ -314,7 +324,7 @@ class Snapshot:
             sd = self._bm25(field, text, 1.0)
             return sd, (max(sd.values()) if sd else 0.0)
 
-        return self._cached(("field", field, text), lambda v: len(v[0]), make)
+        return self.cached(("field", field, text), lambda v: len(v[0]), make)
 
     def text_scores(self, text: str) -> tuple[dict[int, float], float, frozenset[int]]:
         """Cached BM25F-style scores of one term over the scored fields (with
@@ -351,7 +361,7 @@ class Snapshot:
             extra = frozenset(match_only.difference(combined))
             return combined, (max(combined.values()) if combined else 0.0), extra
 
-        return self._cached(("text", "", text), lambda v: len(v[0]) + len(v[2]), make)
+        return self.cached(("text", "", text), lambda v: len(v[0]) + len(v[2]), make)
 
     def expand_prefix(self, field: str, prefix: str, limit: int) -> list[str]:
         """Up to *limit* indexed terms of *field* starting with *prefix*, in
@@ -367,7 +377,32 @@ class Snapshot:
                         found.add(btext)
             return tuple(b.decode("utf-8") if isinstance(b, bytes) else b for b in sorted(found)[:limit])
 
-        return list(self._cached(("prefix", field, f"{limit}:{prefix}"), len, make))
+        return list(self.cached(("prefix", field, f"{limit}:{prefix}"), len, make))
+
+    def prewarm(self, terms: int, seconds: float) -> int:
+        """Load the scores of the most frequent terms ahead of queries.
+
+        Frequent terms have the longest postings, so they are what makes a
+        first query slow; loading up to *terms* of them (for at most
+        *seconds*) right after opening takes that cost off the queries.
+        Returns how many terms were loaded."""
+        deadline = time.perf_counter() + seconds
+        if not self.leaves:
+            return 0
+        self.default_order()  # browsing order (empty query, suggestions)
+        self.keyword_index()  # spelling suggestions
+        seg = max((s for s, _o in self.leaves), key=lambda s: s.doc_count_all())
+        with self.io_lock:
+            frequent = heapq.nlargest(
+                terms, ((info.doc_frequency(), text) for text, info in seg.iter_field("text"))
+            )
+        loaded = 0
+        for _df, btext in frequent:
+            if time.perf_counter() > deadline:
+                break
+            self.text_scores(btext.decode("utf-8") if isinstance(btext, bytes) else btext)
+            loaded += 1
+        return loaded
 
     def keyword_index(self) -> dict[str, tuple[str, ...]]:
         """Every indexed keyword, by each of its characters (suggestions)."""
@@ -380,11 +415,11 @@ class Snapshot:
                     index.setdefault(ch, []).append(word)
             return {ch: tuple(ws) for ch, ws in index.items()}
 
-        return self._cached(("kwindex", "", ""), len, make)
+        return self.cached(("kwindex", "", ""), len, make)
 
     def default_rank(self) -> dict[int, int]:
         """Position of each document in :meth:`default_order`."""
-        return self._cached(
+        return self.cached(
             ("rank", "", ""), len, lambda: {d: i for i, d in enumerate(self.default_order())}
         )
 
@@ -470,7 +505,7 @@ class Snapshot:
     def _field_and(self, c: FieldAnd) -> dict[int, float]:
         """Cached scores of a FieldAnd clause (sum of the parts' BM25)."""
         key = ("and", c.field, repr((c.terms, c.prefix, c.boost)))
-        return self._cached(key, len, lambda: self._compute_field_and(c))
+        return self.cached(key, len, lambda: self._compute_field_and(c))
 
     def _compute_field_and(self, c: FieldAnd) -> dict[int, float]:
         parts = [self.field_scores(c.field, t)[0] for t in c.terms]

@@ -61,7 +61,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 def suggest(snap: Snapshot, plan: QueryPlan) -> list[str]:
     """Up to MAX_SUGGESTIONS strings for a query that found nothing."""
     key = ("suggest", "", plan.text)
-    return list(snap._cached(key, lambda v: 1, lambda: tuple(_suggest(snap, plan))))
+    return list(snap.cached(key, lambda v: 1, lambda: tuple(_suggest(snap, plan))))
 
 
 def _suggest(snap: Snapshot, plan: QueryPlan) -> list[str]:

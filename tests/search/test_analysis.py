@@ -18,10 +18,10 @@ from search_index.analysis import (
     normalize,
     weighted_value,
 )
-from search_index.snapshot import Snapshot
 from search_index.pinyin import pinyin_fields, segment_pinyin
 from search_index.query import clean_query, plan_query, to_whoosh_query
 from search_index.schema import build_schema, doc_to_fields
+from search_index.snapshot import Snapshot
 
 from .fixtures import SERVICES
 
@@ -173,3 +173,16 @@ def test_weighted_tokenizer_sums_section_weights() -> None:
     assert weights["地磅"] == 8.0  # 6 (keyword) + 2 (summary)
     assert weights["检定"] == 2.0
     assert WeightedChineseTokenizer()("no sections here").__next__().boost == 1.0
+
+
+def test_cache_eviction_keeps_results_right(built_dir, monkeypatch: pytest.MonkeyPatch) -> None:
+    import search_index.snapshot as snapshot_module
+
+    monkeypatch.setattr(snapshot_module, "CACHE_MAX_ENTRIES", 40)  # evict all the time
+    tiny = CatalogIndex(built_dir)
+    reference = CatalogIndex(built_dir)
+    queries = [s["name"] for s in SERVICES] + ["shangbiao", "dbjd", "火箭发射许可证", "秤", ""]
+    for q in queries * 2:
+        assert [h.code for h in tiny.search(q).hits] == [h.code for h in reference.search(q).hits], q
+    snap = tiny._current()
+    assert snap._cache_entries <= 40 or len(snap._cache) == 1

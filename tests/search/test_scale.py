@@ -70,3 +70,18 @@ def test_filters_on_a_larger_catalog(big: CatalogIndex) -> None:
     assert result.total > 0
     assert sum(result.facets["category"].values()) >= result.total
     assert result.facets["online"]["true"] == result.total
+
+
+def test_many_deletions(tmp_path: Path) -> None:
+    idx = CatalogIndex(tmp_path / "index")
+    docs = _catalog(300)
+    idx.rebuild(docs)
+    gone = {d["code"] for d in docs[::2]}  # half of them, across the segment
+    idx.delete(sorted(gone))
+    assert idx.doc_count() == 150
+    for q in ("电梯", "申请", "dianti", ""):
+        result = idx.search(q, per_page=100)
+        found = sum((codes(idx.search(q, page=p, per_page=100)) for p in range(1, result.pages + 1)), [])
+        assert not gone & set(found)
+        assert len(found) == result.total
+    assert idx.search("").total == 150
