@@ -9,9 +9,10 @@ from typing import Callable, Iterator
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.orm import Session
 
 from portal.extensions import db, search
-from services import accounts, catalog, mail, schema, seed, tickets
+from services import accounts, catalog, mail, schema, search_sync, seed, tickets
 from services.catalog import CatalogError
 from services.catalog_io import read_catalog_file, write_catalog_file
 from services.errors import NotFound, ValidationFailed
@@ -106,12 +107,50 @@ search_cli = AppGroup("search", help="搜索索引。")
 
 @search_cli.command("reindex")
 def reindex_command() -> None:
-    """从数据库重建搜索索引。"""
+    """从数据库重建搜索索引（服务目录和办件）。"""
     session = db.session
+    position = search_sync.current_max_id(session)  # everything before this is in the rebuild
     total = catalog.count_public_services(session)
-    with progress_bar(total, "重建搜索索引") as update:
+    with progress_bar(total, "重建服务目录索引") as update:
         count = catalog.rebuild_index(session, search.index, progress=update)
-    click.echo(f"搜索索引已重建：{count} 项服务。")
+    click.echo(f"服务目录索引已重建：{count} 项服务。")
+    with progress_bar(search_sync.count_tickets(session), "重建办件索引") as update:
+        tickets_count = search.rebuild_tickets(session, progress=update)
+    search.position.write(position)
+    click.echo(f"办件索引已重建：{tickets_count} 件。")
+
+
+@search_cli.command("sync")
+@click.option("--follow", is_flag=True, help="持续运行，随时应用新的变更（每台主机运行一个）。")
+@click.option("--interval", default=1.0, show_default=True, help="--follow 时两次检查之间的秒数。")
+def sync_command(follow: bool, interval: float) -> None:
+    """把数据库中的变更（搜索发件箱）应用到本机的搜索索引。"""
+    import signal
+    import time
+
+    stop = {"now": False}
+
+    def _stop(*_args):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    last_prune = 0.0
+    seen: set[int] = set()
+    while not stop["now"]:
+        with Session(bind=db.engine) as session:
+            report = search_sync.apply_pending(session, search.index, search.tickets, search.position, seen=seen)
+            if report.services or report.tickets:
+                click.echo(f"已同步：服务 {report.services} 项，办件 {report.tickets} 件（位置 {report.position}）")
+            more = search_sync.current_max_id(session) > report.position
+            if follow and time.monotonic() - last_prune > 3600:
+                search_sync.prune(session)
+                last_prune = time.monotonic()
+        if more:
+            continue
+        if not follow:
+            break
+        time.sleep(interval)
 
 
 user_cli = AppGroup("user", help="账号管理。")

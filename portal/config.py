@@ -29,6 +29,11 @@ def defaults(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "portal.sqlite3"),
         "SQLALCHEMY_ECHO": False,
         "INDEX_DIR": os.path.join(instance_path, "index"),
+        "TICKET_INDEX_DIR": os.path.join(instance_path, "ticket-index"),
+        "SEARCH_SYNC_STATE": os.path.join(instance_path, "search-sync.json"),
+        # "inline": the web process applies search changes itself (one process);
+        # "indexer": `flask --app portal search sync --follow` does it (several workers or hosts).
+        "SEARCH_SYNC": "inline",
         "UPLOAD_DIR": os.path.join(instance_path, "uploads"),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

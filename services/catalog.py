@@ -482,11 +482,18 @@ def import_catalog(session: Session, index: SearchIndex | None, data: Any, *, re
         if dry_run:
             session.rollback()
             return report
+        changed_codes = set(report.created) | set(report.updated) | set(report.removed)
+        if report.bureaus_updated:  # bureau names are part of every service document of that bureau
+            changed_codes |= set(session.scalars(select(Service.code).join(Bureau)
+                                                 .where(Bureau.code.in_(report.bureaus_updated))))
+        from services import search_sync
+
+        search_sync.enqueue(session, "service", changed_codes)
         session.commit()
     except Exception:
         session.rollback()
         raise
-    if index is not None:
+    if index is not None:  # callers outside a web worker (the CLI) update their index at once
         changed = set(report.created) | set(report.updated)
         sync_index(session, index, changed_codes=changed, removed_codes=report.removed,
                    full=bool(report.bureaus_updated))

@@ -496,3 +496,17 @@ class AuditLog(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+# ============================================================================ search
+class SearchOutbox(Base):
+    """A change that affects a search index, written in the same transaction as the change.
+    Each host's indexer (`flask --app portal search sync --follow`) applies the rows after its
+    own position, so several hosts can each keep their own index files."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))   # "service" or "ticket"
+    key: Mapped[str] = mapped_column(String(40))    # service code or ticket number
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

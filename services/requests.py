@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from services import notify, routing, uploads, workdays, workflow
+from services import notify, routing, search_sync, uploads, workdays, workflow
 from services.accounts import normalise_email, normalise_mobile
 from services.catalog import public_services_query
 from services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -346,6 +346,7 @@ def _write(session: Session, user: User, p: Prepared, key: str, stored: list[upl
         session.add(Attachment(request=request, uploaded_by=user.id, original_name=s.original_name,
                                stored_name=s.stored_name, mime_type=s.mime_type, size=s.size, sha256=s.sha256))
     session.flush()
+    search_sync.enqueue(session, "ticket", [t.number for t in request.tickets])
     return request
 
 
@@ -420,6 +421,7 @@ def withdraw(session: Session, user: User, number: str, reason: str = "") -> Req
                                 to_status=workflow.WITHDRAWN, message=(reason or "企业撤回申请").strip()[:500]))
         t.status = workflow.WITHDRAWN
         t.closed_at = t.closed_at or datetime.now().astimezone()
+    search_sync.enqueue(session, "ticket", [t.number for t in open_tickets])
     _refresh_status(request)
     session.commit()
     return request
@@ -455,6 +457,7 @@ def provide_info(session: Session, user: User, number: str, ticket_number: str, 
         from services.tickets import resume
 
         resume(workdays.Calendar.from_session(session), ticket)
+        search_sync.enqueue(session, "ticket", [ticket.number])
         _refresh_status(request)
         notify.notify(session, notify.bureau_staff(session, ticket.bureau_id),
                       f"{request.enterprise.name}已补正办件 {ticket.number}", request=request, ticket=ticket)

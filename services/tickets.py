@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from services import notify, routing, uploads, workdays, workflow
+from services import notify, routing, search_sync, uploads, workdays, workflow
 from services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.models import (
     Attachment,
@@ -64,6 +64,13 @@ def can_see_ticket(user: User | None, ticket: Ticket) -> bool:
         return True
     return user.bureau_id is not None and (ticket.bureau_id == user.bureau_id
                                            or any(c.bureau_id == user.bureau_id for c in ticket.co_handlers))
+
+
+def search_scope(user: User) -> set[int] | None:
+    """Bureau ids whose tickets this user may find by full-text search (None: every bureau)."""
+    if sees_everything(user):
+        return None
+    return {user.bureau_id} if user.bureau_id is not None else set()
 
 
 def visible_tickets_clause(user: User):
@@ -248,6 +255,7 @@ def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action
                         to_status=after if after != before else None, message=text, public=action.public)
     event.created_at = now
     session.add(event)
+    search_sync.enqueue(session, "ticket", [ticket.number])
     request.status = workflow.request_status(t.status for t in request.tickets)
     _notify(session, ticket, action, text)
     return event

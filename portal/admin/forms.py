@@ -343,7 +343,7 @@ def set_bureau_choices(field: SelectField, bureaus, prompt: str = "无") -> None
 # --------------------------------------------------------------------------- holidays
 class HolidayForm(FlaskForm):
     day = StringField("日期", render_kw={"type": "date"}, validators=[Length(max=20)])
-    kind = RadioField("这一天", choices=[("holiday", "放假（不计工作日）"), ("workday", "上班（调休补班，计工作日）")],
+    kind = RadioField("这一天", choices=choices([("holiday", "放假（不计工作日）"), ("workday", "上班（调休补班，计工作日）")]),
                       default="holiday", validate_choice=False)
     note = StringField("说明", validators=[Length(max=100)])
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import STAFF, login_required
-from portal.extensions import db
+from portal.extensions import db, search
 from portal.staff import bp
 from portal.staff.forms import (
     ActionForm,
@@ -45,10 +45,13 @@ def queue():
     error = None
     page = None
     try:
-        f = queuesvc.QueueFilter(status=args.get("status") or None, service=args.get("service") or None,
+        q = args.get("q", "").strip()
+        f = queuesvc.QueueFilter(status=args.get("status") or ("all" if q else None),
+                                 service=args.get("service") or None,
                                  mine=args.get("who") == "mine", unassigned=args.get("who") == "unassigned",
                                  due=args.get("due") or None, submitted_from=_date_arg("from"),
-                                 submitted_to=_date_arg("to"), bureau=args.get("bureau") or None)
+                                 submitted_to=_date_arg("to"), bureau=args.get("bureau") or None,
+                                 numbers=search.search_tickets(db.session, q, tickets.search_scope(user)) if q else None)
         page = queuesvc.queue(db.session, user, f, after=args.get("after") or None)
     except ServiceError as exc:
         error = "；".join(exc.fields.values()) or exc.message
