@@ -56,10 +56,7 @@ def init_command(demo: bool) -> None:
     click.echo("内置目录：" + report.summary())
     click.echo(f"一件事套餐：{seed.load_bundles(session)} 个；"
                f"新载入分办规则：{seed.load_routing_rules(session)} 条。")
-    total = catalog.count_public_services(session)
-    with progress_bar(total, "建立搜索索引") as update:
-        count = catalog.rebuild_index(session, search.index, progress=update)
-    click.echo(f"搜索索引已建立：{count} 项服务。")
+    rebuild_indexes(session)
     if demo:
         created = seed.load_demo_accounts(session)
         click.echo(f"演示账号（密码均为 {seed.DEMO_PASSWORD}）：" + "、".join(u for u, *_ in seed.DEMO_ACCOUNTS)
@@ -105,19 +102,22 @@ def export_command(file: Path) -> None:
 search_cli = AppGroup("search", help="搜索索引。")
 
 
-@search_cli.command("reindex")
-def reindex_command() -> None:
-    """从数据库重建搜索索引（服务目录和办件）。"""
-    session = db.session
-    position = search_sync.current_max_id(session)  # everything before this is in the rebuild
-    total = catalog.count_public_services(session)
-    with progress_bar(total, "重建服务目录索引") as update:
+def rebuild_indexes(session) -> None:
+    """Both indexes from the database, with progress bars; the outbox position moves past them."""
+    position = search_sync.current_max_id(session)  # every change up to here is in the rebuild
+    with progress_bar(catalog.count_public_services(session), "重建服务目录索引") as update:
         count = catalog.rebuild_index(session, search.index, progress=update)
-    click.echo(f"服务目录索引已重建：{count} 项服务。")
+    click.echo(f"服务目录索引已建立：{count} 项服务。")
     with progress_bar(search_sync.count_tickets(session), "重建办件索引") as update:
         tickets_count = search.rebuild_tickets(session, progress=update)
     search.position.write(position)
-    click.echo(f"办件索引已重建：{tickets_count} 件。")
+    click.echo(f"办件索引已建立：{tickets_count} 件。")
+
+
+@search_cli.command("reindex")
+def reindex_command() -> None:
+    """从数据库重建搜索索引（服务目录和办件）。"""
+    rebuild_indexes(db.session)
 
 
 @search_cli.command("sync")

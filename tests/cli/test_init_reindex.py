@@ -16,7 +16,7 @@ def test_init_on_a_fresh_instance_loads_the_bundled_catalog_and_is_idempotent(fr
     runner = app.test_cli_runner()
     first = runner.invoke(args=["init", "--demo"])
     assert first.exit_code == 0, first.output
-    assert "搜索索引已建立" in first.output
+    assert "服务目录索引已建立" in first.output
     with app.app_context():
         services = db.session.scalar(select(func.count(Service.id)))
         assert services >= 60
