@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
@@ -48,3 +49,34 @@ def parse_catalog_query(args: MultiDict, default_per_page: int, max_per_page: in
         page=_int(args, "page", 1, 1, MAX_PAGE),
         per_page=_int(args, "per_page", default_per_page, 1, max_per_page),
     )
+
+
+def parse_date(args: MultiDict, name: str) -> date | None:
+    """An optional ISO date (2026-12-01) from the query string; ParamError names the parameter."""
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ParamError(name, "日期格式应为 2026-12-01") from None
+
+
+def parse_queue_filter(args: MultiDict):
+    """The staff queue's filters, as the queue page and the tickets API spell them:
+    status, service, bureau, who=mine|unassigned (or mine=true), due=soon|overdue (or
+    overdue=true), from, to (submission dates)."""
+    from services.queue import QueueFilter
+
+    flags = {"": None, "true": True, "1": True, "false": False, "0": False}
+    overdue = flags.get(args.get("overdue", "").strip().lower(), "bad")
+    mine = flags.get(args.get("mine", "").strip().lower(), "bad")
+    for name, value in (("overdue", overdue), ("mine", mine)):
+        if value == "bad":
+            raise ParamError(name, f"{name} 应为 true 或 false")
+    who = args.get("who", "")
+    return QueueFilter(status=args.get("status") or None, service=args.get("service") or None,
+                       mine=who == "mine" or mine is True, unassigned=who == "unassigned",
+                       due="overdue" if overdue else (args.get("due") or None),
+                       submitted_from=parse_date(args, "from"), submitted_to=parse_date(args, "to"),
+                       bureau=args.get("bureau") or None)

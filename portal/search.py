@@ -13,7 +13,8 @@ from typing import Iterator
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from search_index import CatalogIndex, TicketIndex, TicketIndexUnavailable
+from search_index import CatalogIndex
+from search_index.tickets import TicketIndex, TicketIndexUnavailable
 from services import search_sync
 
 

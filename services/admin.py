@@ -10,6 +10,7 @@ refuses.
 
 No Flask imports: the pages call these functions, and a CLI or API could call the same ones.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services import accounts, catalog, workdays
+from services import accounts, catalog, search_sync, workdays
 from services.catalog import CatalogError, SearchIndex
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.models import (
@@ -64,8 +65,14 @@ ROLE_LABELS: dict[str, str] = {
     "supervisor": "联席办督办",
     "admin": "管理员",
 }
-BUREAU_LIMITS = {"name": 100, "short_name": 50, "phone": 50, "address": 200, "office_hours": 200,
-                 "description": 5000}
+BUREAU_LIMITS = {
+    "name": 100,
+    "short_name": 50,
+    "phone": 50,
+    "address": 200,
+    "office_hours": 200,
+    "description": 5000,
+}
 CATEGORY_LIMITS = {"name": 50, "name_en": 80, "description": 2000}
 
 
@@ -87,9 +94,17 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return ({k: before.get(k) for k in keys}, {k: after.get(k) for k in keys})
 
 
-def audit(session: Session, actor: User | None, action: str, entity: str, key: str, *,
-          before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-          note: str = "") -> AuditLog:
+def audit(
+    session: Session,
+    actor: User | None,
+    action: str,
+    entity: str,
+    key: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+) -> AuditLog:
     """Add an audit row to the session (the caller commits it with the change).
 
     For updates pass both `before` and `after`: only the keys that changed are kept.
@@ -103,10 +118,29 @@ def audit(session: Session, actor: User | None, action: str, entity: str, key: s
         detail["after"] = _jsonable(after)
     if note:
         detail["note"] = note
-    row = AuditLog(actor_id=actor.id if actor is not None else None, action=action, entity=entity,
-                   entity_key=str(key)[:100], detail=detail)
+    row = AuditLog(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        entity=entity,
+        entity_key=str(key)[:100],
+        detail=detail,
+    )
     session.add(row)
     return row
+
+
+def search_changed(session: Session, codes) -> list[str]:
+    """Record in this transaction that these services' search documents changed (the search
+    outbox: the web worker applies it after the request, or `search sync` does)."""
+    codes = sorted(set(codes))
+    search_sync.enqueue(session, "service", codes)
+    return codes
+
+
+def sync_now(session: Session, index: SearchIndex | None, codes) -> None:
+    """For callers outside a web worker (CLI, scripts): bring their index in line at once."""
+    if index is not None and codes:
+        catalog.sync_index(session, index, changed_codes=codes)
 
 
 def commit(session: Session) -> None:
@@ -155,8 +189,9 @@ class AuditPage:
     entity: str | None
 
 
-def list_audit(session: Session, entity: str | None = None, key: str | None = None, page: int = 1,
-               per_page: int = 50) -> AuditPage:
+def list_audit(
+    session: Session, entity: str | None = None, key: str | None = None, page: int = 1, per_page: int = 50
+) -> AuditPage:
     """Audit rows, newest first, optionally of one kind of record (and one record key)."""
     entity = entity if entity in ENTITY_LABELS else None
     stmt = select(AuditLog)
@@ -168,19 +203,33 @@ def list_audit(session: Session, entity: str | None = None, key: str | None = No
     total = session.scalar(count) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = session.scalars(stmt.options(selectinload(AuditLog.actor))
-                           .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.scalars(
+        stmt.options(selectinload(AuditLog.actor))
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
     entries = []
     for row in rows:
         detail = row.detail or {}
         before, after = detail.get("before") or {}, detail.get("after") or {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
-        entries.append(AuditEntry(
-            row, ENTITY_LABELS.get(row.entity, row.entity), ACTION_LABELS.get(row.action, row.action),
-            [AuditChange(k, _fmt(before.get(k)) if "before" in detail else "",
-                         _fmt(after.get(k)) if "after" in detail else "") for k in keys],
-            str(detail.get("note") or "")))
+        entries.append(
+            AuditEntry(
+                row,
+                ENTITY_LABELS.get(row.entity, row.entity),
+                ACTION_LABELS.get(row.action, row.action),
+                [
+                    AuditChange(
+                        k,
+                        _fmt(before.get(k)) if "before" in detail else "",
+                        _fmt(after.get(k)) if "after" in detail else "",
+                    )
+                    for k in keys
+                ],
+                str(detail.get("note") or ""),
+            )
+        )
     return AuditPage(entries, total, page, pages, entity)
 
 
@@ -208,24 +257,34 @@ def overview(session: Session, today: date | None = None) -> Overview:
     from services import admin_routing
 
     today = today or date.today()
-    svc = session.execute(select(Service.published, Service.removed_at.is_(None), func.count(Service.id))
-                          .group_by(Service.published, Service.removed_at.is_(None))).all()
+    svc = session.execute(
+        select(Service.published, Service.removed_at.is_(None), func.count(Service.id)).group_by(
+            Service.published, Service.removed_at.is_(None)
+        )
+    ).all()
     published = sum(n for pub, live, n in svc if pub and live)
     unpublished = sum(n for pub, live, n in svc if not pub and live)
     removed = sum(n for _pub, live, n in svc if not live)
     rules = admin_routing.list_rules(session)
     roles = dict(session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all())
     covered = workdays.covered_years()
-    warnings = [workdays.uncovered_message(y) for y in (today.year, today.year + 1)
-                if y not in covered and not workdays.list_overrides(session, y)]
+    warnings = [
+        workdays.uncovered_message(y)
+        for y in (today.year, today.year + 1)
+        if y not in covered and not workdays.list_overrides(session, y)
+    ]
     return Overview(
         bureaus=session.scalar(select(func.count(Bureau.id))) or 0,
         categories=session.scalar(select(func.count(Category.id))) or 0,
-        services_published=published, services_unpublished=unpublished, services_removed=removed,
-        rules_active=sum(1 for r in rules if r.rule.active), rules_total=len(rules),
+        services_published=published,
+        services_unpublished=unpublished,
+        services_removed=removed,
+        rules_active=sum(1 for r in rules if r.rule.active),
+        rules_total=len(rules),
         rules_flagged=sum(1 for r in rules if r.check.warnings),
         bundles=session.scalar(select(func.count(Bundle.id))) or 0,
-        bundles_published=session.scalar(select(func.count(Bundle.id)).where(Bundle.published.is_(True))) or 0,
+        bundles_published=session.scalar(select(func.count(Bundle.id)).where(Bundle.published.is_(True)))
+        or 0,
         users_by_role={r: roles.get(r, 0) for r in User.ROLES},
         users_inactive=session.scalar(select(func.count(User.id)).where(User.active.is_(False))) or 0,
         overrides_this_year=len(workdays.list_overrides(session, today.year)),
@@ -261,14 +320,24 @@ def list_bureaus(session: Session) -> list[BureauRow]:
         return dict(session.execute(stmt).all())
 
     services = counts(select(Service.bureau_id, func.count(Service.id)).group_by(Service.bureau_id))
-    public = counts(select(Service.bureau_id, func.count(Service.id))
-                    .where(Service.published.is_(True), Service.removed_at.is_(None)).group_by(Service.bureau_id))
+    public = counts(
+        select(Service.bureau_id, func.count(Service.id))
+        .where(Service.published.is_(True), Service.removed_at.is_(None))
+        .group_by(Service.bureau_id)
+    )
     tickets = counts(select(Ticket.bureau_id, func.count(Ticket.id)).group_by(Ticket.bureau_id))
-    users = counts(select(User.bureau_id, func.count(User.id)).where(User.bureau_id.is_not(None))
-                   .group_by(User.bureau_id))
-    bureaus = session.scalars(select(Bureau).order_by(Bureau.joint_office.desc(), Bureau.position, Bureau.code))
-    return [BureauRow(b, services.get(b.id, 0), public.get(b.id, 0), tickets.get(b.id, 0), users.get(b.id, 0))
-            for b in bureaus]
+    users = counts(
+        select(User.bureau_id, func.count(User.id))
+        .where(User.bureau_id.is_not(None))
+        .group_by(User.bureau_id)
+    )
+    bureaus = session.scalars(
+        select(Bureau).order_by(Bureau.joint_office.desc(), Bureau.position, Bureau.code)
+    )
+    return [
+        BureauRow(b, services.get(b.id, 0), public.get(b.id, 0), tickets.get(b.id, 0), users.get(b.id, 0))
+        for b in bureaus
+    ]
 
 
 def get_bureau(session: Session, code: str) -> Bureau:
@@ -280,9 +349,16 @@ def get_bureau(session: Session, code: str) -> Bureau:
 
 def _check_bureau(session: Session, data: BureauInput, existing: Bureau | None) -> dict[str, Any]:
     """Validate through the catalog's bureau rules, plus lengths and unique names."""
-    raw = {"code": existing.code if existing else data.code, "name": data.name, "short_name": data.short_name,
-           "phone": data.phone, "address": data.address, "office_hours": data.office_hours,
-           "description": data.description, "joint_office": bool(data.joint_office)}
+    raw = {
+        "code": existing.code if existing else data.code,
+        "name": data.name,
+        "short_name": data.short_name,
+        "phone": data.phone,
+        "address": data.address,
+        "office_hours": data.office_hours,
+        "description": data.description,
+        "joint_office": bool(data.joint_office),
+    }
     fields: dict[str, str] = {}
     rec: dict[str, Any] = {}
     try:
@@ -293,7 +369,11 @@ def _check_bureau(session: Session, data: BureauInput, existing: Bureau | None) 
     for key, limit in BUREAU_LIMITS.items():
         if len(str(raw.get(key) or "").strip()) > limit:
             fields.setdefault(key, f"不能超过 {limit} 个字")
-    if existing is None and "code" not in fields and session.scalar(select(Bureau.id).where(Bureau.code == raw["code"])):
+    if (
+        existing is None
+        and "code" not in fields
+        and session.scalar(select(Bureau.id).where(Bureau.code == raw["code"]))
+    ):
         fields["code"] = f"单位编码 {raw['code']} 已存在"
     others = select(Bureau).where(Bureau.id != existing.id) if existing else select(Bureau)
     for other in session.scalars(others):
@@ -301,9 +381,15 @@ def _check_bureau(session: Session, data: BureauInput, existing: Bureau | None) 
             value = str(raw[key] or "").strip()
             if value and value in (other.name, other.short_name) and key not in fields:
                 fields[key] = f"与单位“{other.name}”（{other.code}）的名称重复"
-    if existing is not None and existing.joint_office and not raw["joint_office"] and "joint_office" not in fields:
-        if not session.scalar(select(func.count(Bureau.id)).where(Bureau.joint_office.is_(True),
-                                                                   Bureau.id != existing.id)):
+    if (
+        existing is not None
+        and existing.joint_office
+        and not raw["joint_office"]
+        and "joint_office" not in fields
+    ):
+        if not session.scalar(
+            select(func.count(Bureau.id)).where(Bureau.joint_office.is_(True), Bureau.id != existing.id)
+        ):
             fields["joint_office"] = "至少需要保留一个联席会议办公室（未指定服务的需求都由它分办）"
     if fields:
         raise ValidationFailed(fields)
@@ -321,7 +407,9 @@ def create_bureau(session: Session, actor: User, data: BureauInput) -> Bureau:
     return bureau
 
 
-def update_bureau(session: Session, index: SearchIndex | None, actor: User, code: str, data: BureauInput) -> Bureau:
+def update_bureau(
+    session: Session, actor: User, code: str, data: BureauInput, *, index: SearchIndex | None = None
+) -> Bureau:
     """Change a bureau (its code never changes); the search index follows name changes."""
     bureau = get_bureau(session, code)
     rec = _check_bureau(session, data, bureau)
@@ -333,10 +421,13 @@ def update_bureau(session: Session, index: SearchIndex | None, actor: User, code
     if before == after:
         return bureau
     audit(session, actor, "update", "bureau", code, before=before, after=after)
+    codes: list[str] = []
+    if (before["name"], before["short_name"]) != (after["name"], after["short_name"]):
+        codes = search_changed(
+            session, session.scalars(select(Service.code).where(Service.bureau_id == bureau.id))
+        )
     commit(session)
-    if index is not None and (before["name"], before["short_name"]) != (after["name"], after["short_name"]):
-        codes = session.scalars(select(Service.code).where(Service.bureau_id == bureau.id)).all()
-        catalog.sync_index(session, index, changed_codes=codes)
+    sync_now(session, index, codes)
     return bureau
 
 
@@ -351,20 +442,32 @@ class BureauReferences:
 
     @property
     def any(self) -> bool:
-        return bool(self.services or self.tickets or self.users or self.rules or self.co_handling
-                    or self.canned_replies)
+        return bool(
+            self.services
+            or self.tickets
+            or self.users
+            or self.rules
+            or self.co_handling
+            or self.canned_replies
+        )
 
 
 def bureau_references(session: Session, bureau: Bureau) -> BureauReferences:
     return BureauReferences(
-        services=list(session.scalars(select(Service.code).where(Service.bureau_id == bureau.id)
-                                      .order_by(Service.code))),
+        services=list(
+            session.scalars(select(Service.code).where(Service.bureau_id == bureau.id).order_by(Service.code))
+        ),
         tickets=session.scalar(select(func.count(Ticket.id)).where(Ticket.bureau_id == bureau.id)) or 0,
-        users=list(session.scalars(select(User.username).where(User.bureau_id == bureau.id).order_by(User.username))),
+        users=list(
+            session.scalars(select(User.username).where(User.bureau_id == bureau.id).order_by(User.username))
+        ),
         rules=list(session.scalars(select(RoutingRule.name).where(RoutingRule.bureau_id == bureau.id))),
-        co_handling=session.scalar(select(func.count(CoHandler.id)).where(CoHandler.bureau_id == bureau.id)) or 0,
-        canned_replies=session.scalar(select(func.count(CannedReply.id))
-                                      .where(CannedReply.bureau_id == bureau.id)) or 0,
+        co_handling=session.scalar(select(func.count(CoHandler.id)).where(CoHandler.bureau_id == bureau.id))
+        or 0,
+        canned_replies=session.scalar(
+            select(func.count(CannedReply.id)).where(CannedReply.bureau_id == bureau.id)
+        )
+        or 0,
     )
 
 
@@ -380,10 +483,14 @@ def delete_bureau(session: Session, actor: User, code: str) -> None:
             parts.append(f"{len(refs.services)} 项服务（{shown}）")
         if refs.tickets:
             parts.append(f"{refs.tickets} 件办件")
-        reasons.append(f"仍有{'和'.join(parts)}属于该单位，请先下架或改派相关服务"
-                       + ("；已有办件的单位须保留，以便追溯办理记录" if refs.tickets else ""))
+        reasons.append(
+            f"仍有{'和'.join(parts)}属于该单位，请先下架或改派相关服务"
+            + ("；已有办件的单位须保留，以便追溯办理记录" if refs.tickets else "")
+        )
     if refs.users:
-        reasons.append(f"仍有 {len(refs.users)} 个账号属于该单位（{'、'.join(refs.users[:5])}），请先调整其所属单位")
+        reasons.append(
+            f"仍有 {len(refs.users)} 个账号属于该单位（{'、'.join(refs.users[:5])}），请先调整其所属单位"
+        )
     if refs.rules:
         reasons.append(f"分办规则“{'”“'.join(refs.rules[:3])}”转至该单位，请先修改或删除这些规则")
     if refs.co_handling:
@@ -391,7 +498,8 @@ def delete_bureau(session: Session, actor: User, code: str) -> None:
     if refs.canned_replies:
         reasons.append(f"该单位有 {refs.canned_replies} 条常用答复")
     if bureau.joint_office and not session.scalar(
-            select(func.count(Bureau.id)).where(Bureau.joint_office.is_(True), Bureau.id != bureau.id)):
+        select(func.count(Bureau.id)).where(Bureau.joint_office.is_(True), Bureau.id != bureau.id)
+    ):
         reasons.append("这是唯一的联席会议办公室，未指定服务的需求都由它分办")
     if reasons:
         raise Conflict(f"不能删除“{bureau.name}”：" + "；".join(reasons) + "。")
@@ -410,13 +518,23 @@ class CategoryInput:
 
 
 def _category_record(c: Category) -> dict[str, Any]:
-    return {"code": c.code, "name": c.name, "name_en": c.name_en, "description": c.description,
-            "position": c.position}
+    return {
+        "code": c.code,
+        "name": c.name,
+        "name_en": c.name_en,
+        "description": c.description,
+        "position": c.position,
+    }
 
 
 def list_categories(session: Session) -> list[tuple[Category, int]]:
-    counts = dict(session.execute(select(Service.category_id, func.count(Service.id))
-                                  .where(Service.removed_at.is_(None)).group_by(Service.category_id)).all())
+    counts = dict(
+        session.execute(
+            select(Service.category_id, func.count(Service.id))
+            .where(Service.removed_at.is_(None))
+            .group_by(Service.category_id)
+        ).all()
+    )
     return [(c, counts.get(c.id, 0)) for c in session.scalars(select(Category).order_by(Category.position))]
 
 
@@ -427,8 +545,9 @@ def get_category(session: Session, code: str) -> Category:
     return category
 
 
-def update_category(session: Session, index: SearchIndex | None, actor: User, code: str,
-                    data: CategoryInput) -> Category:
+def update_category(
+    session: Session, actor: User, code: str, data: CategoryInput, *, index: SearchIndex | None = None
+) -> Category:
     """Change a category's names, description and display order (the seven codes are fixed)."""
     category = get_category(session, code)
     fields: dict[str, str] = {}
@@ -448,15 +567,23 @@ def update_category(session: Session, index: SearchIndex | None, actor: User, co
     if fields:
         raise ValidationFailed(fields)
     before = _category_record(category)
-    category.name, category.name_en, category.description, category.position = name, name_en, description, position
+    category.name, category.name_en, category.description, category.position = (
+        name,
+        name_en,
+        description,
+        position,
+    )
     after = _category_record(category)
     if before == after:
         return category
     audit(session, actor, "update", "category", code, before=before, after=after)
+    codes: list[str] = []
+    if before["name"] != after["name"]:
+        codes = search_changed(
+            session, session.scalars(select(Service.code).where(Service.category_id == category.id))
+        )
     commit(session)
-    if index is not None and before["name"] != after["name"]:
-        codes = session.scalars(select(Service.code).where(Service.category_id == category.id)).all()
-        catalog.sync_index(session, index, changed_codes=codes)
+    sync_now(session, index, codes)
     return category
 
 
@@ -483,14 +610,28 @@ class StaffChange:
 
 
 def _user_record(user: User) -> dict[str, Any]:
-    return {"username": user.username, "role": user.role, "bureau": user.bureau.code if user.bureau else "",
-            "display_name": user.display_name, "email": user.email, "active": user.active}
+    return {
+        "username": user.username,
+        "role": user.role,
+        "bureau": user.bureau.code if user.bureau else "",
+        "display_name": user.display_name,
+        "email": user.email,
+        "active": user.active,
+    }
 
 
-def list_users(session: Session, role: str | None = None, bureau: str | None = None,
-               active: bool | None = None, q: str | None = None) -> list[User]:
-    stmt = (select(User).options(selectinload(User.bureau), selectinload(User.enterprise))
-            .order_by(User.role, User.username))
+def list_users(
+    session: Session,
+    role: str | None = None,
+    bureau: str | None = None,
+    active: bool | None = None,
+    q: str | None = None,
+) -> list[User]:
+    stmt = (
+        select(User)
+        .options(selectinload(User.bureau), selectinload(User.enterprise))
+        .order_by(User.role, User.username)
+    )
     if role:
         if role not in User.ROLES:
             raise ValidationFailed({"role": "未知的角色"})
@@ -519,14 +660,36 @@ def create_staff(session: Session, actor: User, data: StaffInput) -> User:
     username = (data.username or "").strip()
     bureau = (data.bureau or "").strip()
     if data.role == "supervisor" and not bureau:
-        bureau = session.scalar(select(Bureau.code).where(Bureau.joint_office.is_(True))
-                                .order_by(Bureau.id).limit(1)) or ""
-    audit(session, actor, "create", "user", username,
-          after={"username": username, "role": data.role, "bureau": bureau,
-                 "display_name": (data.display_name or "").strip() or username, "email": (data.email or "").strip()})
+        bureau = (
+            session.scalar(
+                select(Bureau.code).where(Bureau.joint_office.is_(True)).order_by(Bureau.id).limit(1)
+            )
+            or ""
+        )
+    audit(
+        session,
+        actor,
+        "create",
+        "user",
+        username,
+        after={
+            "username": username,
+            "role": data.role,
+            "bureau": bureau,
+            "display_name": (data.display_name or "").strip() or username,
+            "email": (data.email or "").strip(),
+        },
+    )
     try:
-        return accounts.create_user(session, username, data.role, data.password or "", bureau=bureau or None,
-                                    email=data.email or None, display_name=(data.display_name or "").strip() or None)
+        return accounts.create_user(
+            session,
+            username,
+            data.role,
+            data.password or "",
+            bureau=bureau or None,
+            email=data.email or None,
+            display_name=(data.display_name or "").strip() or None,
+        )
     except Exception:
         session.rollback()
         raise
@@ -556,7 +719,9 @@ def update_staff(session: Session, actor: User, user_id: int, data: StaffChange)
     elif role in ("handler", "lead"):
         fields["bureau"] = "办件人员和部门负责人必须指定所属单位"
     if role == "supervisor" and bureau is None and "bureau" not in fields:
-        bureau = session.scalar(select(Bureau).where(Bureau.joint_office.is_(True)).order_by(Bureau.id).limit(1))
+        bureau = session.scalar(
+            select(Bureau).where(Bureau.joint_office.is_(True)).order_by(Bureau.id).limit(1)
+        )
     if user.role == "admin" and role != "admin" and "role" not in fields:
         if user.id == actor.id:
             fields["role"] = "不能取消自己的管理员角色，请让另一位管理员操作"
@@ -593,8 +758,15 @@ def set_user_active(session: Session, actor: User, user_id: int, active: bool) -
     user.active = active
     if active:
         user.failed_logins, user.locked_until = 0, None
-    audit(session, actor, "activate" if active else "deactivate", "user", user.username,
-          before={"active": not active}, after={"active": active})
+    audit(
+        session,
+        actor,
+        "activate" if active else "deactivate",
+        "user",
+        user.username,
+        before={"active": not active},
+        after={"active": active},
+    )
     commit(session)
     return user
 
@@ -632,16 +804,18 @@ def holiday_page(session: Session, year: int | None = None, today: date | None =
     years = sorted(override_years | {today.year, today.year + 1, year, covered.stop - 1})
     overrides = workdays.list_overrides(session, year)
     is_covered = year in covered
-    return HolidayPage(year, overrides, covered, is_covered,
-                       None if is_covered else workdays.uncovered_message(year), years)
+    return HolidayPage(
+        year, overrides, covered, is_covered, None if is_covered else workdays.uncovered_message(year), years
+    )
 
 
 def _override_record(row: HolidayOverride) -> dict[str, Any]:
     return {"day": row.day.isoformat(), "is_workday": row.is_workday, "note": row.note}
 
 
-def add_holiday(session: Session, actor: User, day: date | None, is_workday: bool | None,
-                note: str = "") -> HolidayOverride:
+def add_holiday(
+    session: Session, actor: User, day: date | None, is_workday: bool | None, note: str = ""
+) -> HolidayOverride:
     """Mark a day as a holiday or a make-up working day (replaces an earlier override of that day)."""
     fields: dict[str, str] = {}
     if day is None:
@@ -660,7 +834,15 @@ def add_holiday(session: Session, actor: User, day: date | None, is_workday: boo
     after = {"day": day.isoformat(), "is_workday": bool(is_workday), "note": (note or "").strip()}
     if before == after:
         return existing  # type: ignore[return-value]
-    audit(session, actor, "update" if before else "create", "holiday", day.isoformat(), before=before, after=after)
+    audit(
+        session,
+        actor,
+        "update" if before else "create",
+        "holiday",
+        day.isoformat(),
+        before=before,
+        after=after,
+    )
     try:
         return workdays.set_override(session, day, bool(is_workday), note or "")
     except Exception:
@@ -688,9 +870,10 @@ def parse_day(text: str | None) -> date | None:
 
 
 def known_bureaus(session: Session) -> list[Bureau]:
-    return list(session.scalars(select(Bureau).order_by(Bureau.joint_office.desc(), Bureau.position, Bureau.code)))
+    return list(
+        session.scalars(select(Bureau).order_by(Bureau.joint_office.desc(), Bureau.position, Bureau.code))
+    )
 
 
 def known_categories(session: Session) -> list[Category]:
     return list(session.scalars(select(Category).order_by(Category.position)))
-

@@ -1,10 +1,11 @@
 """Admin console: catalog services (guides and request fields) and 一件事 bundles.
 
 A service is saved through `services.catalog.import_catalog` with a one-service document, so
-the admin form refuses exactly what a catalog import refuses, and the search index follows in
-the same call. Publishing, unpublishing and deleting keep the index in line at once.
+the admin form refuses exactly what a catalog import refuses. Every change that affects search
+writes the search outbox in its own transaction, so the index follows at once.
 Every change writes an AuditLog row in the same transaction (see services.admin).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from services import catalog
-from services.admin import audit, commit
+from services.admin import audit, commit, search_changed, sync_now
 from services.catalog import CatalogError, Problem, SearchIndex
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.models import (
@@ -39,11 +40,26 @@ DATATYPE_LABELS: dict[str, str] = {
 }
 STATUS_LABELS: dict[str, str] = {"published": "已发布", "unpublished": "未发布", "removed": "已移出目录"}
 GUIDE_LABELS: dict[str, str] = {
-    "code": "服务编码", "name": "服务名称", "category": "服务类别", "bureau": "责任单位", "summary": "服务简介",
-    "conditions": "受理条件", "materials": "申请材料", "process": "办理流程", "legal_basis": "设定依据",
-    "time_limit_days": "承诺时限", "statutory_limit_days": "法定时限", "fee": "收费标准", "place": "办理地点",
-    "hours": "办理时间", "contact": "咨询电话", "keywords": "搜索关键词", "online": "可网上申请",
-    "popular": "热门服务", "published": "发布", "fields": "申请字段",
+    "code": "服务编码",
+    "name": "服务名称",
+    "category": "服务类别",
+    "bureau": "责任单位",
+    "summary": "服务简介",
+    "conditions": "受理条件",
+    "materials": "申请材料",
+    "process": "办理流程",
+    "legal_basis": "设定依据",
+    "time_limit_days": "承诺时限",
+    "statutory_limit_days": "法定时限",
+    "fee": "收费标准",
+    "place": "办理地点",
+    "hours": "办理时间",
+    "contact": "咨询电话",
+    "keywords": "搜索关键词",
+    "online": "可网上申请",
+    "popular": "热门服务",
+    "published": "发布",
+    "fields": "申请字段",
 }
 
 
@@ -130,26 +146,66 @@ class SaveResult:
 
 def _record_of(rec: dict[str, Any]) -> dict[str, Any]:
     """A validated catalog record in the shape of catalog.service_record."""
-    out = {k: rec.get(k) for k in ("code", "name", "category", "bureau", "summary", "conditions", "materials",
-                                   "process", "legal_basis", "time_limit_days", "statutory_limit_days", "fee",
-                                   "place", "hours", "contact", "keywords", "online", "popular", "published")}
-    out["fields"] = [{k: f[k] for k in ("code", "label", "datatype", "required", "description", "values")}
-                     for f in rec.get("fields") or []]
+    out = {
+        k: rec.get(k)
+        for k in (
+            "code",
+            "name",
+            "category",
+            "bureau",
+            "summary",
+            "conditions",
+            "materials",
+            "process",
+            "legal_basis",
+            "time_limit_days",
+            "statutory_limit_days",
+            "fee",
+            "place",
+            "hours",
+            "contact",
+            "keywords",
+            "online",
+            "popular",
+            "published",
+        )
+    }
+    out["fields"] = [
+        {k: f[k] for k in ("code", "label", "datatype", "required", "description", "values")}
+        for f in rec.get("fields") or []
+    ]
     return out
 
 
 def service_document(data: ServiceInput, code: str, published: bool) -> dict[str, Any]:
     """The one-service catalog document for import_catalog."""
     stat = data.statutory_limit_days
-    return {"services": [{
-        "code": code, "name": data.name, "category": data.category, "bureau": data.bureau,
-        "summary": data.summary, "conditions": data.conditions, "materials": list(data.materials),
-        "process": list(data.process), "legal_basis": data.legal_basis, "time_limit_days": data.time_limit_days,
-        "statutory_limit_days": None if stat in (None, "") else stat, "fee": data.fee, "place": data.place,
-        "hours": data.hours, "contact": data.contact, "keywords": list(data.keywords), "online": bool(data.online),
-        "popular": bool(data.popular), "published": bool(published),
-        "fields": [asdict(f) for f in data.fields],
-    }]}
+    return {
+        "services": [
+            {
+                "code": code,
+                "name": data.name,
+                "category": data.category,
+                "bureau": data.bureau,
+                "summary": data.summary,
+                "conditions": data.conditions,
+                "materials": list(data.materials),
+                "process": list(data.process),
+                "legal_basis": data.legal_basis,
+                "time_limit_days": data.time_limit_days,
+                "statutory_limit_days": None if stat in (None, "") else stat,
+                "fee": data.fee,
+                "place": data.place,
+                "hours": data.hours,
+                "contact": data.contact,
+                "keywords": list(data.keywords),
+                "online": bool(data.online),
+                "popular": bool(data.popular),
+                "published": bool(published),
+                "fields": [asdict(f) for f in data.fields],
+            }
+        ]
+    }
 
 
 def _category_state(session: Session) -> dict[str, tuple]:
@@ -166,17 +222,27 @@ def _keep_category_edits(session: Session, index: SearchIndex | None, saved: dic
             changed.append(c.id)
     if not changed:
         return
+    codes = search_changed(
+        session, session.scalars(select(Service.code).where(Service.category_id.in_(changed)))
+    )
     commit(session)
-    if index is not None:
-        codes = session.scalars(select(Service.code).where(Service.category_id.in_(changed))).all()
-        catalog.sync_index(session, index, changed_codes=codes)
+    sync_now(session, index, codes)
 
 
-def save_service(session: Session, index: SearchIndex | None, actor: User, data: ServiceInput, *,
-                 code: str | None = None) -> SaveResult:
+def save_service(
+    session: Session,
+    actor: User,
+    data: ServiceInput,
+    *,
+    code: str | None = None,
+    index: SearchIndex | None = None,
+) -> SaveResult:
     """Create a service (`code` None: the code comes from `data`) or change the guide and request
     fields of service `code` (its code and publication state stay). Raises GuideRejected with
-    the catalog's problems, NotFound for an unknown `code`."""
+    the catalog's problems, NotFound for an unknown `code`.
+
+    The search outbox is written in the same transaction (import_catalog does it); pass `index`
+    only outside a web worker, to update that index at once."""
     existing = None
     if code is not None:
         existing = get_service(session, code)
@@ -201,13 +267,21 @@ def save_service(session: Session, index: SearchIndex | None, actor: User, data:
     restored = existing is not None and existing.removed_at is not None
     if before is not None:
         before["removed"], after["removed"] = restored, False
-    changed = before != after
-    if changed:
-        if before is None:
-            audit(session, actor, "create", "service", code, after=after)
-        else:
-            audit(session, actor, "update", "service", code, before=before, after=after,
-                  note="保存后恢复到服务目录" if restored else "")
+    if existing is not None and before == after:
+        return SaveResult(existing, created=False, changed=False)
+    if before is None:
+        audit(session, actor, "create", "service", code, after=after)
+    else:
+        audit(
+            session,
+            actor,
+            "update",
+            "service",
+            code,
+            before=before,
+            after=after,
+            note="保存后恢复到服务目录" if restored else "",
+        )
     saved_categories = _category_state(session)
     try:
         if existing is not None and before is not None and before["fields"] != after["fields"]:
@@ -225,7 +299,7 @@ def save_service(session: Session, index: SearchIndex | None, actor: User, data:
         raise
     _keep_category_edits(session, index, saved_categories)
     service = get_service(session, code)
-    return SaveResult(service, existing is None, changed, restored)
+    return SaveResult(service, created=existing is None, changed=True, restored=restored)
 
 
 @dataclass
@@ -234,8 +308,14 @@ class ServiceList:
     counts: dict[str, int]
 
 
-def list_services(session: Session, *, category: str | None = None, bureau: str | None = None,
-                  status: str | None = None, q: str | None = None) -> ServiceList:
+def list_services(
+    session: Session,
+    *,
+    category: str | None = None,
+    bureau: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+) -> ServiceList:
     """Every service, whatever its state, with filters; `q` looks in code, name and summary."""
     stmt = select(Service).options(selectinload(Service.category), selectinload(Service.bureau))
     fields: dict[str, str] = {}
@@ -261,21 +341,30 @@ def list_services(session: Session, *, category: str | None = None, bureau: str 
         raise ValidationFailed(fields)
     if q and q.strip():
         like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Service.code.ilike(like), Service.name.ilike(like), Service.summary.ilike(like)))
+        stmt = stmt.where(
+            or_(Service.code.ilike(like), Service.name.ilike(like), Service.summary.ilike(like))
+        )
     services = list(session.scalars(stmt.join(Category).order_by(Category.position, Service.code)))
-    rows = session.execute(select(Service.published, Service.removed_at.is_(None), func.count(Service.id))
-                           .group_by(Service.published, Service.removed_at.is_(None))).all()
-    counts = {"published": sum(n for p, live, n in rows if p and live),
-              "unpublished": sum(n for p, live, n in rows if not p and live),
-              "removed": sum(n for _p, live, n in rows if not live)}
+    rows = session.execute(
+        select(Service.published, Service.removed_at.is_(None), func.count(Service.id)).group_by(
+            Service.published, Service.removed_at.is_(None)
+        )
+    ).all()
+    counts = {
+        "published": sum(n for p, live, n in rows if p and live),
+        "unpublished": sum(n for p, live, n in rows if not p and live),
+        "removed": sum(n for _p, live, n in rows if not live),
+    }
     return ServiceList(services, counts)
 
 
 def get_service(session: Session, code: str) -> Service:
     """A service in any state, with its request fields."""
-    service = session.scalar(select(Service).where(Service.code == code)
-                             .options(selectinload(Service.fields), selectinload(Service.category),
-                                      selectinload(Service.bureau)))
+    service = session.scalar(
+        select(Service)
+        .where(Service.code == code)
+        .options(selectinload(Service.fields), selectinload(Service.category), selectinload(Service.bureau))
+    )
     if service is None:
         raise NotFound(f"没有服务 {code}")
     return service
@@ -287,8 +376,9 @@ def service_status(service: Service) -> str:
     return "published" if service.published else "unpublished"
 
 
-def set_published(session: Session, index: SearchIndex | None, actor: User, code: str,
-                  published: bool) -> Service:
+def set_published(
+    session: Session, actor: User, code: str, published: bool, *, index: SearchIndex | None = None
+) -> Service:
     """Publish (also bringing a service removed by `catalog import --replace` back) or unpublish;
     the public pages and the search index follow at once."""
     service = get_service(session, code)
@@ -299,10 +389,12 @@ def set_published(session: Session, index: SearchIndex | None, actor: User, code
     after = {"published": service.published, "removed": service.removed_at is not None}
     if before == after:
         return service
-    audit(session, actor, "publish" if published else "unpublish", "service", code, before=before, after=after)
+    audit(
+        session, actor, "publish" if published else "unpublish", "service", code, before=before, after=after
+    )
+    search_changed(session, [code])
     commit(session)
-    if index is not None:
-        catalog.sync_index(session, index, changed_codes=[code])
+    sync_now(session, index, [code])
     return service
 
 
@@ -313,22 +405,33 @@ class ServiceReferences:
 
 
 def service_references(session: Session, service: Service) -> ServiceReferences:
-    items = session.scalar(select(func.count(RequestItem.id)).where(RequestItem.service_id == service.id)) or 0
-    bundles = session.scalars(select(Bundle.name).join(BundleService)
-                              .where(BundleService.service_id == service.id).order_by(Bundle.position)).all()
+    items = (
+        session.scalar(select(func.count(RequestItem.id)).where(RequestItem.service_id == service.id)) or 0
+    )
+    bundles = session.scalars(
+        select(Bundle.name)
+        .join(BundleService)
+        .where(BundleService.service_id == service.id)
+        .order_by(Bundle.position)
+    ).all()
     return ServiceReferences(items, list(bundles))
 
 
-def delete_service(session: Session, index: SearchIndex | None, actor: User, code: str) -> None:
+def delete_service(session: Session, actor: User, code: str, *, index: SearchIndex | None = None) -> None:
     """Delete a service no request ever used; otherwise Conflict (unpublish it instead)."""
     service = get_service(session, code)
     refs = service_references(session, service)
     if refs.request_items:
-        raise Conflict(f"“{service.name}”已有办件引用（{refs.request_items} 项申请），不能删除，请改为下架。")
+        raise Conflict(
+            f"“{service.name}”已有办件引用，请改为下架（{refs.request_items} 项申请用到它，删除会破坏办件记录）。"
+        )
     if refs.bundles:
-        raise Conflict(f"“{service.name}”属于一件事套餐“{'”“'.join(refs.bundles)}”，请先从套餐中移除后再删除。")
+        raise Conflict(
+            f"“{service.name}”属于一件事套餐“{'”“'.join(refs.bundles)}”，请先从套餐中移除后再删除。"
+        )
     audit(session, actor, "delete", "service", code, before=catalog.service_record(service))
     session.delete(service)
+    search_changed(session, [code])
     commit(session)
     if index is not None:
         index.delete([code])
@@ -356,8 +459,13 @@ class BundleRow:
 
 
 def bundle_record(bundle: Bundle) -> dict[str, Any]:
-    return {"code": bundle.code, "name": bundle.name, "description": bundle.description,
-            "published": bundle.published, "services": [i.service.code for i in bundle.items]}
+    return {
+        "code": bundle.code,
+        "name": bundle.name,
+        "description": bundle.description,
+        "published": bundle.published,
+        "services": [i.service.code for i in bundle.items],
+    }
 
 
 def bundle_warnings(bundle: Bundle) -> list[str]:
@@ -379,10 +487,17 @@ def _bundles_query():
 
 
 def list_bundles(session: Session) -> list[BundleRow]:
-    counts = dict(session.execute(select(Request.bundle_id, func.count(Request.id))
-                                  .where(Request.bundle_id.is_not(None)).group_by(Request.bundle_id)).all())
-    return [BundleRow(b, bundle_warnings(b), counts.get(b.id, 0))
-            for b in session.scalars(_bundles_query().order_by(Bundle.position, Bundle.code))]
+    counts = dict(
+        session.execute(
+            select(Request.bundle_id, func.count(Request.id))
+            .where(Request.bundle_id.is_not(None))
+            .group_by(Request.bundle_id)
+        ).all()
+    )
+    return [
+        BundleRow(b, bundle_warnings(b), counts.get(b.id, 0))
+        for b in session.scalars(_bundles_query().order_by(Bundle.position, Bundle.code))
+    ]
 
 
 def get_bundle(session: Session, code: str) -> Bundle:
@@ -415,7 +530,9 @@ def save_bundle(session: Session, actor: User, data: BundleInput, *, code: str |
     codes = [c.strip() for c in data.services if c and c.strip()]
     services: list[Service] = []
     dupes = sorted({c for c in codes if codes.count(c) > 1})
-    found = {s.code: s for s in session.scalars(select(Service).where(Service.code.in_(codes)))} if codes else {}
+    found = (
+        {s.code: s for s in session.scalars(select(Service).where(Service.code.in_(codes)))} if codes else {}
+    )
     unknown = [c for c in codes if c not in found or found[c].removed_at is not None]
     if dupes:
         fields["services"] = f"服务重复：{'、'.join(dupes)}"
@@ -428,8 +545,10 @@ def save_bundle(session: Session, actor: User, data: BundleInput, *, code: str |
         if data.published:
             blocked = [s.code for s in services if not s.is_public or not s.online]
             if blocked:
-                fields["services"] = (f"发布的套餐只能包含已发布、可网上申请的服务：{'、'.join(blocked)} 不符合。"
-                                      "可先保存为未发布。")
+                fields["services"] = (
+                    f"发布的套餐只能包含已发布、可网上申请的服务：{'、'.join(blocked)} 不符合。"
+                    "可先保存为未发布。"
+                )
     if fields:
         raise ValidationFailed(fields)
     before = bundle_record(existing) if existing else None
@@ -445,8 +564,13 @@ def save_bundle(session: Session, actor: User, data: BundleInput, *, code: str |
         session.flush()
         for pos, s in enumerate(services, 1):
             bundle.items.append(BundleService(service=s, position=pos))
-    after = {"code": new_code, "name": name, "description": description, "published": bool(data.published),
-             "services": codes}
+    after = {
+        "code": new_code,
+        "name": name,
+        "description": description,
+        "published": bool(data.published),
+        "services": codes,
+    }
     if before == after:
         return bundle
     if before is None:
@@ -469,7 +593,12 @@ def delete_bundle(session: Session, actor: User, code: str) -> None:
 
 def service_choices(session: Session) -> list[Service]:
     """Every service not removed, for pickers and reference lists."""
-    return list(session.scalars(select(Service).where(Service.removed_at.is_(None))
-                                .options(selectinload(Service.category), selectinload(Service.bureau))
-                                .join(Category).order_by(Category.position, Service.code)))
-
+    return list(
+        session.scalars(
+            select(Service)
+            .where(Service.removed_at.is_(None))
+            .options(selectinload(Service.category), selectinload(Service.bureau))
+            .join(Category)
+            .order_by(Category.position, Service.code)
+        )
+    )

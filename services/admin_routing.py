@@ -4,6 +4,7 @@ shadowed by an earlier rule, and the rule tester ("which bureau would this go to
 The tester calls services.routing.route and rule_matches, the code the submission uses.
 Every change writes an AuditLog row in the same transaction (see services.admin).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,13 @@ from services.requests import validate_attributes
 
 CONDITION_KEYS = routing.CONDITION_KEYS
 CONDITION_LABELS: dict[str, str] = {
-    "townships": "乡镇（街道）", "industries": "行业", "sizes": "企业规模", "services": "服务",
-    "categories": "服务类别", "keywords": "关键词", "field": "申请字段",
+    "townships": "乡镇（街道）",
+    "industries": "行业",
+    "sizes": "企业规模",
+    "services": "服务",
+    "categories": "服务类别",
+    "keywords": "关键词",
+    "field": "申请字段",
 }
 LIST_KEYS = ("townships", "industries", "sizes", "services", "categories")
 MAX_PRIORITY = 9999
@@ -49,19 +55,33 @@ class RuleInput:
 
 
 def rule_record(rule: RoutingRule) -> dict[str, Any]:
-    return {"name": rule.name, "priority": rule.priority, "bureau": rule.bureau.code if rule.bureau else "",
-            "active": rule.active, "conditions": dict(rule.conditions or {})}
+    return {
+        "name": rule.name,
+        "priority": rule.priority,
+        "bureau": rule.bureau.code if rule.bureau else "",
+        "active": rule.active,
+        "conditions": dict(rule.conditions or {}),
+    }
 
 
 def rule_input(rule: RoutingRule) -> RuleInput:
     """A stored rule as form input (for the edit page)."""
     c = rule.conditions or {}
     f = c.get("field") or {}
-    return RuleInput(name=rule.name, priority=rule.priority, bureau=rule.bureau.code, active=rule.active,
-                     townships=list(c.get("townships") or []), industries=list(c.get("industries") or []),
-                     sizes=list(c.get("sizes") or []), services=list(c.get("services") or []),
-                     categories=list(c.get("categories") or []), keywords=list(c.get("keywords") or []),
-                     field_code=str(f.get("code") or ""), field_values=[str(v) for v in f.get("values") or []])
+    return RuleInput(
+        name=rule.name,
+        priority=rule.priority,
+        bureau=rule.bureau.code,
+        active=rule.active,
+        townships=list(c.get("townships") or []),
+        industries=list(c.get("industries") or []),
+        sizes=list(c.get("sizes") or []),
+        services=list(c.get("services") or []),
+        categories=list(c.get("categories") or []),
+        keywords=list(c.get("keywords") or []),
+        field_code=str(f.get("code") or ""),
+        field_values=[str(v) for v in f.get("values") or []],
+    )
 
 
 def _dedupe(items: list[str]) -> list[str]:
@@ -70,8 +90,12 @@ def _dedupe(items: list[str]) -> list[str]:
 
 def _conditions(data: RuleInput, fields: dict[str, str]) -> dict[str, Any]:
     c: dict[str, Any] = {}
-    allowed = {"townships": set(reference.TOWNSHIPS), "industries": set(dict(reference.INDUSTRIES)),
-               "sizes": set(dict(reference.SIZES)), "categories": set(CATEGORY_CODES)}
+    allowed = {
+        "townships": set(reference.TOWNSHIPS),
+        "industries": set(dict(reference.INDUSTRIES)),
+        "sizes": set(dict(reference.SIZES)),
+        "categories": set(CATEGORY_CODES),
+    }
     for key in LIST_KEYS:
         values = _dedupe(getattr(data, key))
         if key in allowed:
@@ -107,15 +131,17 @@ def _conditions(data: RuleInput, fields: dict[str, str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- checks
 @dataclass
 class RuleCheck:
-    never: list[str] = field(default_factory=list)        # why the rule can never match
-    notes: list[str] = field(default_factory=list)        # parts of it that can never hold
+    never: list[str] = field(default_factory=list)  # why the rule can never match
+    notes: list[str] = field(default_factory=list)  # parts of it that can never hold
     shadowed_by: list[RoutingRule] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
         out = [f"永远不会匹配：{reason}" for reason in self.never]
-        out += [f"被优先级更高的规则“{r.name}”（优先级 {r.priority}）覆盖：凡是符合本规则的申请都会先被它分走"
-                for r in self.shadowed_by]
+        out += [
+            f"被优先级更高的规则“{r.name}”（优先级 {r.priority}）覆盖：凡是符合本规则的申请都会先被它分走"
+            for r in self.shadowed_by
+        ]
         return out + self.notes
 
 
@@ -134,9 +160,14 @@ class _Svc:
 
 
 def _catalog(session: Session) -> dict[str, _Svc]:
-    services = session.scalars(select(Service).where(Service.removed_at.is_(None))
-                               .options(selectinload(Service.fields), selectinload(Service.category)))
-    return {s.code: _Svc(s.code, s.category.code, s.is_public, {f.code: f for f in s.fields}) for s in services}
+    services = session.scalars(
+        select(Service)
+        .where(Service.removed_at.is_(None))
+        .options(selectinload(Service.fields), selectinload(Service.category))
+    )
+    return {
+        s.code: _Svc(s.code, s.category.code, s.is_public, {f.code: f for f in s.fields}) for s in services
+    }
 
 
 def _check_conditions(c: dict[str, Any], cat: dict[str, _Svc]) -> tuple[list[str], list[str]]:
@@ -144,12 +175,21 @@ def _check_conditions(c: dict[str, Any], cat: dict[str, _Svc]) -> tuple[list[str
     notes: list[str] = []
     if not any(c.get(k) for k in CONDITION_KEYS):
         return ["没有设置任何条件（没有条件的规则不会生效）"], notes
-    known = {"townships": set(reference.TOWNSHIPS), "industries": set(dict(reference.INDUSTRIES)),
-             "sizes": set(dict(reference.SIZES)), "services": set(cat), "categories": set(CATEGORY_CODES)}
+    known = {
+        "townships": set(reference.TOWNSHIPS),
+        "industries": set(dict(reference.INDUSTRIES)),
+        "sizes": set(dict(reference.SIZES)),
+        "services": set(cat),
+        "categories": set(CATEGORY_CODES),
+    }
     for key in LIST_KEYS:
         values = [str(v) for v in c.get(key) or []]
         bad = [v for v in values if v not in known[key]]
-        what = "服务编码" if key == "services" else ("类别编码" if key == "categories" else CONDITION_LABELS[key])
+        what = (
+            "服务编码"
+            if key == "services"
+            else ("类别编码" if key == "categories" else CONDITION_LABELS[key])
+        )
         if values and len(bad) == len(values):
             never.append(f"{what}{'、'.join(bad)}不存在")
         elif bad:
@@ -184,7 +224,9 @@ def _check_conditions(c: dict[str, Any], cat: dict[str, _Svc]) -> tuple[list[str
                 if len(bad) == len(wanted):
                     never.append(f"取值{'、'.join(bad)}不在字段“{code}”的选项中（可选：{'、'.join(keys)}）")
                 elif bad:
-                    notes.append(f"取值{'、'.join(bad)}不在字段“{code}”的选项中（可选：{'、'.join(keys)}），这些取值不会匹配")
+                    notes.append(
+                        f"取值{'、'.join(bad)}不在字段“{code}”的选项中（可选：{'、'.join(keys)}），这些取值不会匹配"
+                    )
     return never, notes
 
 
@@ -218,8 +260,13 @@ def _covers(e: dict[str, Any], r: dict[str, Any], cat: dict[str, _Svc]) -> bool:
 
 
 def _ordered_rules(session: Session) -> list[RoutingRule]:
-    return list(session.scalars(select(RoutingRule).options(selectinload(RoutingRule.bureau))
-                                .order_by(RoutingRule.priority, RoutingRule.id)))
+    return list(
+        session.scalars(
+            select(RoutingRule)
+            .options(selectinload(RoutingRule.bureau))
+            .order_by(RoutingRule.priority, RoutingRule.id)
+        )
+    )
 
 
 def check_rules(session: Session, rules: list[RoutingRule] | None = None) -> dict[int, RuleCheck]:
@@ -284,12 +331,25 @@ def save_rule(session: Session, actor: User, data: RuleInput, *, rule_id: int | 
         session.add(rule)
     rule.name, rule.priority, rule.bureau, rule.active = name, priority, bureau, bool(data.active)
     rule.conditions = conditions
-    after = {"name": name, "priority": priority, "bureau": bureau.code, "active": bool(data.active),
-             "conditions": conditions}
+    after = {
+        "name": name,
+        "priority": priority,
+        "bureau": bureau.code,
+        "active": bool(data.active),
+        "conditions": conditions,
+    }
     if before != after:
         session.flush()
-        audit(session, actor, "create" if before is None else "update", "routing_rule", str(rule.id),
-              before=before, after=after, note=name)
+        audit(
+            session,
+            actor,
+            "create" if before is None else "update",
+            "routing_rule",
+            str(rule.id),
+            before=before,
+            after=after,
+            note=name,
+        )
         commit(session)
     return get_rule(session, rule.id)
 
@@ -299,8 +359,16 @@ def set_rule_active(session: Session, actor: User, rule_id: int, active: bool) -
     if rule.active == active:
         return rule
     rule.active = active
-    audit(session, actor, "activate" if active else "deactivate", "routing_rule", str(rule.id),
-          before={"active": not active}, after={"active": active}, note=rule.name)
+    audit(
+        session,
+        actor,
+        "activate" if active else "deactivate",
+        "routing_rule",
+        str(rule.id),
+        before={"active": not active},
+        after={"active": active},
+        note=rule.name,
+    )
     commit(session)
     return rule
 
@@ -309,7 +377,9 @@ def delete_rule(session: Session, actor: User, rule_id: int) -> None:
     rule = get_rule(session, rule_id).rule
     used = session.scalar(select(func.count(Ticket.id)).where(Ticket.routing_rule_id == rule.id)) or 0
     if used:
-        raise Conflict(f"已有 {used} 件办件按规则“{rule.name}”分办，不能删除（办件要保留分办依据），请改为停用。")
+        raise Conflict(
+            f"已有 {used} 件办件按规则“{rule.name}”分办，不能删除（办件要保留分办依据），请改为停用。"
+        )
     audit(session, actor, "delete", "routing_rule", str(rule.id), before=rule_record(rule), note=rule.name)
     session.delete(rule)
     commit(session)
@@ -337,7 +407,7 @@ class TraceLine:
 @dataclass
 class RouteExplanation:
     decision: routing.Decision
-    rule_name: str            # the deciding rule's name, or "默认"
+    rule_name: str  # the deciding rule's name, or "默认"
     service: Service | None
     values: dict[str, Any]
     problems: dict[str, str]
@@ -377,9 +447,13 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
         fields["size"] = "未知的企业规模"
     service = None
     if data.service:
-        service = session.scalar(select(Service).where(Service.code == data.service, Service.removed_at.is_(None))
-                                 .options(selectinload(Service.fields), selectinload(Service.category),
-                                          selectinload(Service.bureau)))
+        service = session.scalar(
+            select(Service)
+            .where(Service.code == data.service, Service.removed_at.is_(None))
+            .options(
+                selectinload(Service.fields), selectinload(Service.category), selectinload(Service.bureau)
+            )
+        )
         if service is None:
             fields["service"] = f"没有服务 {data.service}"
     if fields:
@@ -403,8 +477,12 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
     for rule in rules:
         matched = routing.rule_matches(rule, applicant, service, values)
         c = rule.conditions or {}
-        failed = [CONDITION_LABELS[k] for k in CONDITION_KEYS if c.get(k) and not routing.rule_matches(
-            SimpleNamespace(conditions={k: c[k]}), applicant, service, values)]  # type: ignore[arg-type]
+        failed = [
+            CONDITION_LABELS[k]
+            for k in CONDITION_KEYS
+            if c.get(k)
+            and not routing.rule_matches(SimpleNamespace(conditions={k: c[k]}), applicant, service, values)
+        ]  # type: ignore[arg-type]
         if not any(c.get(k) for k in CONDITION_KEYS):
             failed = ["没有条件"]
         trace.append(TraceLine(rule, matched, reached, failed))
@@ -413,13 +491,17 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
     inactive = session.scalar(select(func.count(RoutingRule.id)).where(RoutingRule.active.is_(False))) or 0
     if inactive:
         notes.append(f"另有 {inactive} 条停用的规则不参与分办")
-    return RouteExplanation(decision, decision.rule.name if decision.rule else "默认", service, values, problems,
-                      trace, notes)
+    return RouteExplanation(
+        decision, decision.rule.name if decision.rule else "默认", service, values, problems, trace, notes
+    )
 
 
 def reference_lists() -> dict[str, list[tuple[str, str]]]:
-    return {"townships": [(t, t) for t in reference.TOWNSHIPS], "industries": list(reference.INDUSTRIES),
-            "sizes": list(reference.SIZES)}
+    return {
+        "townships": [(t, t) for t in reference.TOWNSHIPS],
+        "industries": list(reference.INDUSTRIES),
+        "sizes": list(reference.SIZES),
+    }
 
 
 def category_pairs(session: Session) -> list[tuple[str, str]]:

@@ -229,7 +229,8 @@ def parse_filter(session: Session, date_from: str | date | None = None, date_to:
         if start > end:
             errors["from"] = "开始日期不能晚于结束日期"
         elif end >= _add_years(start, MAX_SPAN_YEARS):
-            errors["to"] = f"统计区间不能超过 {MAX_SPAN_YEARS} 年，请缩短日期范围"
+            where = "to" if date_to not in (None, "") else "from"
+            errors[where] = f"统计区间不能超过 {MAX_SPAN_YEARS} 年，请缩短日期范围"
     if errors:
         raise ValidationFailed(errors, "筛选条件有误：" + "；".join(errors.values()))
     assert start is not None and end is not None

@@ -25,6 +25,8 @@ def make_app(instance: Path, database_uri: str | None = None, **extra):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_uri or databases.sqlite_uri(instance),
         "INDEX_DIR": str(instance / "index"),
+        "TICKET_INDEX_DIR": str(instance / "ticket-index"),
+        "SEARCH_SYNC_STATE": str(instance / "search-sync.json"),
         "UPLOAD_DIR": str(instance / "uploads"),
         "WTF_CSRF_ENABLED": True,
     }
@@ -43,6 +45,7 @@ def seed(app, catalog_path: Path = FIXTURE_CATALOG) -> None:
         data, labels = read_catalog_file(catalog_path)
         catalog.import_catalog(db.session, None, data, labels=labels)
         catalog.rebuild_index(db.session, search.index)
+        search.rebuild_tickets(db.session)
     app.extensions["portal.db"].engine.dispose()  # no connection may stay open on a template database
 
 

@@ -17,9 +17,9 @@ from portal.account.forms import (
     TokenForm,
 )
 from portal.extensions import db, limiter
-from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
 from portal.formtools import show_errors
 from portal.i18n import safe_next
+from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
 from services import accounts, notify
 from services.errors import NotFound, ServiceError, ValidationFailed
 

@@ -1,5 +1,6 @@
 """Admin console forms. They only carry and shape input: every rule about what is valid lives
 in services.admin*, whose errors `show_errors` / `show_guide_errors` put under the fields."""
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,10 @@ from services.admin_catalog import (
     split_lines,
     split_words,
 )
+
+
+def _max(n: int) -> Length:
+    return Length(max=n, message=f"不能超过 {n} 个字")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -91,39 +96,50 @@ def show_guide_errors(form: ServiceForm, exc: admin_catalog.GuideRejected, row_m
 
 # --------------------------------------------------------------------------- bureaus, categories
 class BureauForm(FlaskForm):
-    code = StringField("单位编码", validators=[Length(max=32)])
-    name = StringField("单位全称", validators=[Length(max=100)])
-    short_name = StringField("简称", validators=[Length(max=50)])
-    phone = StringField("咨询电话", validators=[Length(max=50)])
-    address = StringField("办公地址", validators=[Length(max=200)])
-    office_hours = StringField("办公时间", validators=[Length(max=200)])
-    description = TextAreaField("职责简介", validators=[Length(max=5000)])
+    code = StringField("单位编码", validators=[_max(32)])
+    name = StringField("单位全称", validators=[_max(100)])
+    short_name = StringField("简称", validators=[_max(50)])
+    phone = StringField("咨询电话", validators=[_max(50)])
+    address = StringField("办公地址", validators=[_max(200)])
+    office_hours = StringField("办公时间", validators=[_max(200)])
+    description = TextAreaField("职责简介", validators=[_max(5000)])
     joint_office = BooleanField("这是质量强县工作联席会议办公室（负责分办未指定服务的需求、督办）")
 
     def to_input(self) -> admin.BureauInput:
-        return admin.BureauInput(code=(self.code.data or "").strip(), name=self.name.data or "",
-                                 short_name=self.short_name.data or "", phone=self.phone.data or "",
-                                 address=self.address.data or "", office_hours=self.office_hours.data or "",
-                                 description=self.description.data or "", joint_office=bool(self.joint_office.data))
+        return admin.BureauInput(
+            code=(self.code.data or "").strip(),
+            name=self.name.data or "",
+            short_name=self.short_name.data or "",
+            phone=self.phone.data or "",
+            address=self.address.data or "",
+            office_hours=self.office_hours.data or "",
+            description=self.description.data or "",
+            joint_office=bool(self.joint_office.data),
+        )
 
 
 class CategoryForm(FlaskForm):
-    name = StringField("中文名称", validators=[Length(max=50)])
-    name_en = StringField("英文名称", validators=[Length(max=80)])
-    description = TextAreaField("说明", validators=[Length(max=2000)])
-    position = StringField("排序", validators=[Length(max=3)])
+    name = StringField("中文名称", validators=[_max(50)])
+    name_en = StringField("英文名称", validators=[_max(80)])
+    description = TextAreaField("说明", validators=[_max(2000)])
+    position = StringField("排序", validators=[_max(3)])
 
     def to_input(self) -> admin.CategoryInput:
-        return admin.CategoryInput(name=self.name.data or "", name_en=self.name_en.data or "",
-                                   description=self.description.data or "", position=self.position.data or "")
+        return admin.CategoryInput(
+            name=self.name.data or "",
+            name_en=self.name_en.data or "",
+            description=self.description.data or "",
+            position=self.position.data or "",
+        )
 
 
 # --------------------------------------------------------------------------- services
 class FieldRowForm(Form):
     code = StringField("字段编码")
     label = StringField("字段名称")
-    datatype = SelectField("数据类型", choices=choices(DATATYPE_LABELS.items()), default="string",
-                           validate_choice=False)
+    datatype = SelectField(
+        "数据类型", choices=choices(DATATYPE_LABELS.items()), default="string", validate_choice=False
+    )
     required = BooleanField("必填")
     description = StringField("填写说明")
     values = TextAreaField("选项（仅列表类型）")
@@ -164,19 +180,39 @@ class ServiceForm(FlaskForm):
             sub: FieldRowForm = entry.form
             if sub.is_blank():
                 continue
-            rows.append(FieldInput(code=(sub.code.data or "").strip(), label=sub.label.data or "",
-                                   datatype=sub.datatype.data or "string", required=bool(sub.required.data),
-                                   description=sub.description.data or "", values=parse_values(sub.values.data)))
+            rows.append(
+                FieldInput(
+                    code=(sub.code.data or "").strip(),
+                    label=sub.label.data or "",
+                    datatype=sub.datatype.data or "string",
+                    required=bool(sub.required.data),
+                    description=sub.description.data or "",
+                    values=parse_values(sub.values.data),
+                )
+            )
             row_map.append(i)
         data = ServiceInput(
-            code=(self.code.data or "").strip(), name=self.name.data or "", category=self.category.data or "",
-            bureau=self.bureau.data or "", summary=self.summary.data or "", conditions=self.conditions.data or "",
-            materials=split_lines(self.materials.data), process=split_lines(self.process_steps.data),
-            legal_basis=self.legal_basis.data or "", time_limit_days=(self.time_limit_days.data or "").strip(),
-            statutory_limit_days=(self.statutory_limit_days.data or "").strip(), fee=self.fee.data or "",
-            place=self.place.data or "", hours=self.hours.data or "", contact=self.contact.data or "",
-            keywords=split_words(self.keywords.data), online=bool(self.online.data),
-            popular=bool(self.popular.data), published=bool(self.published.data), fields=rows)
+            code=(self.code.data or "").strip(),
+            name=self.name.data or "",
+            category=self.category.data or "",
+            bureau=self.bureau.data or "",
+            summary=self.summary.data or "",
+            conditions=self.conditions.data or "",
+            materials=split_lines(self.materials.data),
+            process=split_lines(self.process_steps.data),
+            legal_basis=self.legal_basis.data or "",
+            time_limit_days=(self.time_limit_days.data or "").strip(),
+            statutory_limit_days=(self.statutory_limit_days.data or "").strip(),
+            fee=self.fee.data or "",
+            place=self.place.data or "",
+            hours=self.hours.data or "",
+            contact=self.contact.data or "",
+            keywords=split_words(self.keywords.data),
+            online=bool(self.online.data),
+            popular=bool(self.popular.data),
+            published=bool(self.published.data),
+            fields=rows,
+        )
         return data, row_map
 
     def rows(self) -> list[dict]:
@@ -192,9 +228,17 @@ def service_form_data(record: dict) -> dict:
     data["time_limit_days"] = str(record.get("time_limit_days") or "")
     stat = record.get("statutory_limit_days")
     data["statutory_limit_days"] = "" if stat is None else str(stat)
-    data["fields"] = [{"code": f["code"], "label": f["label"], "datatype": f["datatype"], "required": f["required"],
-                       "description": f.get("description", ""),
-                       "values": admin_catalog.values_text(f.get("values"))} for f in record.get("fields") or []]
+    data["fields"] = [
+        {
+            "code": f["code"],
+            "label": f["label"],
+            "datatype": f["datatype"],
+            "required": f["required"],
+            "description": f.get("description", ""),
+            "values": admin_catalog.values_text(f.get("values")),
+        }
+        for f in record.get("fields") or []
+    ]
     return data
 
 
@@ -212,8 +256,16 @@ def apply_field_op(form: ServiceForm, op: str) -> tuple[ServiceForm, str] | None
     message = ""
     if kind == "add":
         if len(rows) < 50:
-            rows.append({"code": "", "label": "", "datatype": "string", "required": False, "description": "",
-                         "values": ""})
+            rows.append(
+                {
+                    "code": "",
+                    "label": "",
+                    "datatype": "string",
+                    "required": False,
+                    "description": "",
+                    "values": "",
+                }
+            )
             message = f"已添加申请字段 {len(rows)}，填写后请保存。"
     elif 0 <= n < len(rows):
         if kind == "remove":
@@ -238,67 +290,98 @@ def set_service_choices(form: ServiceForm, categories, bureaus) -> None:
 
 # --------------------------------------------------------------------------- routing rules
 class RuleForm(FlaskForm):
-    name = StringField("规则名称", validators=[Length(max=200)])
-    priority = StringField("优先级", default="100", validators=[Length(max=5)])
+    name = StringField("规则名称", validators=[_max(200)])
+    priority = StringField("优先级", default="100", validators=[_max(5)])
     bureau = SelectField("转至单位", validate_choice=False)
     active = BooleanField("启用", default=True)
-    townships = MultiCheckboxField("企业所在乡镇（街道）", choices=choices((t, t) for t in reference.TOWNSHIPS),
-                                   validate_choice=False)
-    industries = MultiCheckboxField("企业所属行业", choices=choices(reference.INDUSTRIES), validate_choice=False)
+    townships = MultiCheckboxField(
+        "企业所在乡镇（街道）", choices=choices((t, t) for t in reference.TOWNSHIPS), validate_choice=False
+    )
+    industries = MultiCheckboxField(
+        "企业所属行业", choices=choices(reference.INDUSTRIES), validate_choice=False
+    )
     sizes = MultiCheckboxField("企业规模", choices=choices(reference.SIZES), validate_choice=False)
     categories = MultiCheckboxField("服务类别", validate_choice=False)
-    services = TextAreaField("服务编码", validators=[Length(max=2000)])
-    keywords = TextAreaField("关键词", validators=[Length(max=2000)])
-    field_code = StringField("申请字段编码", validators=[Length(max=64)])
-    field_values = StringField("申请字段取值", validators=[Length(max=1000)])
+    services = TextAreaField("服务编码", validators=[_max(2000)])
+    keywords = TextAreaField("关键词", validators=[_max(2000)])
+    field_code = StringField("申请字段编码", validators=[_max(64)])
+    field_values = StringField("申请字段取值", validators=[_max(1000)])
 
     def to_input(self) -> admin_routing.RuleInput:
         return admin_routing.RuleInput(
-            name=self.name.data or "", priority=(self.priority.data or "").strip(), bureau=self.bureau.data or "",
-            active=bool(self.active.data), townships=list(self.townships.data or []),
-            industries=list(self.industries.data or []), sizes=list(self.sizes.data or []),
-            categories=list(self.categories.data or []), services=split_words(self.services.data),
-            keywords=split_words(self.keywords.data), field_code=(self.field_code.data or "").strip(),
-            field_values=split_words(self.field_values.data))
+            name=self.name.data or "",
+            priority=(self.priority.data or "").strip(),
+            bureau=self.bureau.data or "",
+            active=bool(self.active.data),
+            townships=list(self.townships.data or []),
+            industries=list(self.industries.data or []),
+            sizes=list(self.sizes.data or []),
+            categories=list(self.categories.data or []),
+            services=split_words(self.services.data),
+            keywords=split_words(self.keywords.data),
+            field_code=(self.field_code.data or "").strip(),
+            field_values=split_words(self.field_values.data),
+        )
 
 
 def rule_form_data(data: admin_routing.RuleInput) -> dict:
-    return {"name": data.name, "priority": str(data.priority), "bureau": data.bureau, "active": data.active,
-            "townships": data.townships, "industries": data.industries, "sizes": data.sizes,
-            "categories": data.categories, "services": "\n".join(data.services),
-            "keywords": "\n".join(data.keywords), "field_code": data.field_code,
-            "field_values": "，".join(data.field_values)}
+    return {
+        "name": data.name,
+        "priority": str(data.priority),
+        "bureau": data.bureau,
+        "active": data.active,
+        "townships": data.townships,
+        "industries": data.industries,
+        "sizes": data.sizes,
+        "categories": data.categories,
+        "services": "\n".join(data.services),
+        "keywords": "\n".join(data.keywords),
+        "field_code": data.field_code,
+        "field_values": "，".join(data.field_values),
+    }
 
 
 class RouteTestForm(FlaskForm):
-    township = SelectField("企业所在乡镇（街道）", choices=choices(((t, t) for t in reference.TOWNSHIPS), "不限"),
-                           validate_choice=False)
-    industry = SelectField("企业所属行业", choices=choices(reference.INDUSTRIES, "不限"), validate_choice=False)
+    township = SelectField(
+        "企业所在乡镇（街道）",
+        choices=choices(((t, t) for t in reference.TOWNSHIPS), "不限"),
+        validate_choice=False,
+    )
+    industry = SelectField(
+        "企业所属行业", choices=choices(reference.INDUSTRIES, "不限"), validate_choice=False
+    )
     size = SelectField("企业规模", choices=choices(reference.SIZES, "不限"), validate_choice=False)
     service = SelectField("申请的服务", validate_choice=False)
-    description = TextAreaField("情况说明", validators=[Length(max=5000)])
-    attributes = TextAreaField("申请字段取值", validators=[Length(max=5000)])
+    description = TextAreaField("情况说明", validators=[_max(5000)])
+    attributes = TextAreaField("申请字段取值", validators=[_max(5000)])
 
     def to_input(self) -> admin_routing.RouteQuestion:
         return admin_routing.RouteQuestion(
-            township=self.township.data or "", industry=self.industry.data or "", size=self.size.data or "",
-            service=self.service.data or "", description=self.description.data or "",
-            attributes=admin_routing.parse_attributes(self.attributes.data))
+            township=self.township.data or "",
+            industry=self.industry.data or "",
+            size=self.size.data or "",
+            service=self.service.data or "",
+            description=self.description.data or "",
+            attributes=admin_routing.parse_attributes(self.attributes.data),
+        )
 
 
 # --------------------------------------------------------------------------- bundles
 class BundleForm(FlaskForm):
-    code = StringField("套餐编码", validators=[Length(max=32)])
-    name = StringField("套餐名称", validators=[Length(max=200)])
-    description = TextAreaField("说明", validators=[Length(max=2000)])
+    code = StringField("套餐编码", validators=[_max(32)])
+    name = StringField("套餐名称", validators=[_max(200)])
+    description = TextAreaField("说明", validators=[_max(2000)])
     published = BooleanField("发布（企业可在“一件事一次办”中申请）", default=True)
-    services = TextAreaField("包含的服务（按办理顺序，每行一个服务编码）", validators=[Length(max=2000)])
+    services = TextAreaField("包含的服务（按办理顺序，每行一个服务编码）", validators=[_max(2000)])
 
     def to_input(self) -> admin_catalog.BundleInput:
-        return admin_catalog.BundleInput(code=(self.code.data or "").strip(), name=self.name.data or "",
-                                         description=self.description.data or "",
-                                         published=bool(self.published.data),
-                                         services=split_words(self.services.data))
+        return admin_catalog.BundleInput(
+            code=(self.code.data or "").strip(),
+            name=self.name.data or "",
+            description=self.description.data or "",
+            published=bool(self.published.data),
+            services=split_words(self.services.data),
+        )
 
 
 # --------------------------------------------------------------------------- accounts
@@ -306,33 +389,42 @@ STAFF_ROLE_CHOICES = [(r, admin.ROLE_LABELS[r]) for r in admin.STAFF_ROLES]
 
 
 class StaffCreateForm(FlaskForm):
-    username = StringField("用户名（登录名）", validators=[DataRequired("请填写用户名"), Length(max=64)])
-    display_name = StringField("姓名", validators=[Length(max=100)])
-    email = EmailField("电子邮箱", validators=[Optional(), Length(max=254)])
+    username = StringField("用户名（登录名）", validators=[DataRequired("请填写用户名"), _max(64)])
+    display_name = StringField("姓名", validators=[_max(100)])
+    email = EmailField("电子邮箱", validators=[Optional(), _max(254)])
     role = SelectField("角色", choices=choices(STAFF_ROLE_CHOICES, "请选择"), validate_choice=False)
     bureau = SelectField("所属单位", validate_choice=False)
-    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码"), Length(max=128)])
+    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码"), _max(128)])
     confirm = PasswordField("再次输入密码", validators=[EqualTo("password", "两次输入的密码不一致")])
 
     def to_input(self) -> admin.StaffInput:
-        return admin.StaffInput(username=(self.username.data or "").strip(), role=self.role.data or "",
-                                bureau=self.bureau.data or "", display_name=self.display_name.data or "",
-                                email=self.email.data or "", password=self.password.data or "")
+        return admin.StaffInput(
+            username=(self.username.data or "").strip(),
+            role=self.role.data or "",
+            bureau=self.bureau.data or "",
+            display_name=self.display_name.data or "",
+            email=self.email.data or "",
+            password=self.password.data or "",
+        )
 
 
 class StaffEditForm(FlaskForm):
-    display_name = StringField("姓名", validators=[Length(max=100)])
-    email = EmailField("电子邮箱", validators=[Optional(), Length(max=254)])
+    display_name = StringField("姓名", validators=[_max(100)])
+    email = EmailField("电子邮箱", validators=[Optional(), _max(254)])
     role = SelectField("角色", choices=choices(STAFF_ROLE_CHOICES), validate_choice=False)
     bureau = SelectField("所属单位", validate_choice=False)
 
     def to_input(self) -> admin.StaffChange:
-        return admin.StaffChange(role=self.role.data or "", bureau=self.bureau.data or "",
-                                 display_name=self.display_name.data or "", email=self.email.data or "")
+        return admin.StaffChange(
+            role=self.role.data or "",
+            bureau=self.bureau.data or "",
+            display_name=self.display_name.data or "",
+            email=self.email.data or "",
+        )
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField("新密码", validators=[DataRequired("请设置新密码"), Length(max=128)])
+    password = PasswordField("新密码", validators=[DataRequired("请设置新密码"), _max(128)])
     confirm = PasswordField("再次输入新密码", validators=[EqualTo("password", "两次输入的密码不一致")])
 
 
@@ -342,10 +434,14 @@ def set_bureau_choices(field: SelectField, bureaus, prompt: str = "无") -> None
 
 # --------------------------------------------------------------------------- holidays
 class HolidayForm(FlaskForm):
-    day = StringField("日期", render_kw={"type": "date"}, validators=[Length(max=20)])
-    kind = RadioField("这一天", choices=choices([("holiday", "放假（不计工作日）"), ("workday", "上班（调休补班，计工作日）")]),
-                      default="holiday", validate_choice=False)
-    note = StringField("说明", validators=[Length(max=100)])
+    day = StringField("日期", render_kw={"type": "date"}, validators=[_max(20)])
+    kind = RadioField(
+        "这一天",
+        choices=choices([("holiday", "放假（不计工作日）"), ("workday", "上班（调休补班，计工作日）")]),
+        default="holiday",
+        validate_choice=False,
+    )
+    note = StringField("说明", validators=[_max(100)])
 
     def is_workday(self) -> bool | None:
         return {"holiday": False, "workday": True}.get(self.kind.data or "")

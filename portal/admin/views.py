@@ -1,5 +1,6 @@
 """Admin console pages. Each view parses its form, calls one services.admin* function and
 renders or redirects; every rule lives in those services."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -26,7 +27,7 @@ from portal.admin.forms import (
     set_service_choices,
     show_guide_errors,
 )
-from portal.extensions import db, search
+from portal.extensions import db
 from portal.formtools import choices, show_errors
 from services import admin, admin_catalog, admin_routing, catalog, reference
 from services.errors import NotFound, ServiceError, ValidationFailed
@@ -64,8 +65,12 @@ def home():
 @login_required(ADMIN)
 def audit():
     page = request.args.get("page", "1")
-    result = admin.list_audit(db.session, entity=request.args.get("entity") or None,
-                              key=request.args.get("key") or None, page=int(page) if page.isdigit() else 1)
+    result = admin.list_audit(
+        db.session,
+        entity=request.args.get("entity") or None,
+        key=request.args.get("key") or None,
+        page=int(page) if page.isdigit() else 1,
+    )
     return render_template("admin/audit.html", result=result, entities=admin.ENTITY_LABELS)
 
 
@@ -88,7 +93,9 @@ def bureau_new():
         else:
             flash(f"已新增单位“{bureau.name}”。", "success")
             return redirect(url_for("admin.bureaus"))
-    return render_template("admin/bureau_form.html", form=form, bureau=None, errors=error_list(form)), _status(form)
+    return render_template(
+        "admin/bureau_form.html", form=form, bureau=None, errors=error_list(form)
+    ), _status(form)
 
 
 @bp.route("/bureaus/<code>", methods=["GET", "POST"])
@@ -98,14 +105,19 @@ def bureau_edit(code: str):
     form = BureauForm(obj=bureau) if request.method == "GET" else BureauForm()
     if form.validate_on_submit():
         try:
-            admin.update_bureau(db.session, search.index, _user(), code, form.to_input())
+            admin.update_bureau(db.session, _user(), code, form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
             flash(f"已保存单位“{bureau.name}”。", "success")
             return redirect(url_for("admin.bureaus"))
-    return render_template("admin/bureau_form.html", form=form, bureau=bureau, errors=error_list(form),
-                           refs=admin.bureau_references(db.session, bureau)), _status(form)
+    return render_template(
+        "admin/bureau_form.html",
+        form=form,
+        bureau=bureau,
+        errors=error_list(form),
+        refs=admin.bureau_references(db.session, bureau),
+    ), _status(form)
 
 
 @bp.post("/bureaus/<code>/delete")
@@ -133,19 +145,29 @@ def categories():
 @login_required(ADMIN)
 def category_edit(code: str):
     category = _or_404(admin.get_category, code)
-    form = CategoryForm(data={"name": category.name, "name_en": category.name_en,
-                              "description": category.description, "position": str(category.position)}
-                        ) if request.method == "GET" else CategoryForm()
+    form = (
+        CategoryForm(
+            data={
+                "name": category.name,
+                "name_en": category.name_en,
+                "description": category.description,
+                "position": str(category.position),
+            }
+        )
+        if request.method == "GET"
+        else CategoryForm()
+    )
     if form.validate_on_submit():
         try:
-            admin.update_category(db.session, search.index, _user(), code, form.to_input())
+            admin.update_category(db.session, _user(), code, form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
             flash(f"已保存服务类别“{category.name}”。", "success")
             return redirect(url_for("admin.categories"))
-    return render_template("admin/category_form.html", form=form, category=category,
-                           errors=error_list(form)), _status(form)
+    return render_template(
+        "admin/category_form.html", form=form, category=category, errors=error_list(form)
+    ), _status(form)
 
 
 # =========================================================================== services
@@ -155,27 +177,45 @@ def services():
     args = request.args
     error = None
     try:
-        result = admin_catalog.list_services(db.session, category=args.get("category") or None,
-                                             bureau=args.get("bureau") or None, status=args.get("status") or None,
-                                             q=args.get("q") or None)
+        result = admin_catalog.list_services(
+            db.session,
+            category=args.get("category") or None,
+            bureau=args.get("bureau") or None,
+            status=args.get("status") or None,
+            q=args.get("q") or None,
+        )
     except ValidationFailed as exc:
         error, result = _message(exc), None
-    return render_template("admin/services.html", result=result, error=error,
-                           categories=admin.known_categories(db.session), bureaus=admin.known_bureaus(db.session),
-                           statuses=admin_catalog.STATUS_LABELS, status_of=admin_catalog.service_status
-                           ), (400 if error else 200)
+    return render_template(
+        "admin/services.html",
+        result=result,
+        error=error,
+        categories=admin.known_categories(db.session),
+        bureaus=admin.known_bureaus(db.session),
+        statuses=admin_catalog.STATUS_LABELS,
+        status_of=admin_catalog.service_status,
+    ), (400 if error else 200)
 
 
 def _render_service(form: ServiceForm, service=None, note: str = "", status: int | None = None):
     set_service_choices(form, admin.known_categories(db.session), admin.known_bureaus(db.session))
     ctx = {}
     if service is not None:
-        ctx = {"refs": admin_catalog.service_references(db.session, service),
-               "state": admin_catalog.service_status(service)}
+        ctx = {
+            "refs": admin_catalog.service_references(db.session, service),
+            "state": admin_catalog.service_status(service),
+        }
     errors = error_list(form)
-    return render_template("admin/service_form.html", form=form, service=service, errors=errors, note=note,
-                           datatypes=admin_catalog.DATATYPE_LABELS, statuses=admin_catalog.STATUS_LABELS,
-                           **ctx), (status or (422 if errors else 200))
+    return render_template(
+        "admin/service_form.html",
+        form=form,
+        service=service,
+        errors=errors,
+        note=note,
+        datatypes=admin_catalog.DATATYPE_LABELS,
+        statuses=admin_catalog.STATUS_LABELS,
+        **ctx,
+    ), (status or (422 if errors else 200))
 
 
 def _service_post(form: ServiceForm, code: str | None):
@@ -189,16 +229,22 @@ def _service_post(form: ServiceForm, code: str | None):
     if form.validate_on_submit():
         data, row_map = form.to_input()
         try:
-            result = admin_catalog.save_service(db.session, search.index, _user(), data, code=code)
+            result = admin_catalog.save_service(db.session, _user(), data, code=code)
         except admin_catalog.GuideRejected as exc:
             show_guide_errors(form, exc, row_map)
         else:
             if result.created:
-                flash(f"已新增服务“{result.service.name}”（{result.service.code}）"
-                      + ("并发布到服务目录。" if result.service.is_public else "，尚未发布。"), "success")
+                flash(
+                    f"已新增服务“{result.service.name}”（{result.service.code}）"
+                    + ("并发布到服务目录。" if result.service.is_public else "，尚未发布。"),
+                    "success",
+                )
             elif result.changed:
-                flash(f"已保存“{result.service.name}”" + ("，并已恢复到服务目录。" if result.restored else "。"),
-                      "success")
+                flash(
+                    f"已保存“{result.service.name}”"
+                    + ("，并已恢复到服务目录。" if result.restored else "。"),
+                    "success",
+                )
             else:
                 flash("没有修改任何内容。", "info")
             return redirect(url_for("admin.service_edit", code=result.service.code))
@@ -230,10 +276,13 @@ def service_edit(code: str):
 def service_publish(code: str):
     publish = request.form.get("published") == "1"
     try:
-        service = admin_catalog.set_published(db.session, search.index, _user(), code, publish)
+        service = admin_catalog.set_published(db.session, _user(), code, publish)
     except NotFound:
         abort(404)
-    flash(f"“{service.name}”已{'发布到服务目录' if publish else '下架，不再出现在服务目录和搜索中'}。", "success")
+    flash(
+        f"“{service.name}”已{'发布到服务目录' if publish else '下架，不再出现在服务目录和搜索中'}。",
+        "success",
+    )
     return redirect(url_for("admin.service_edit", code=code))
 
 
@@ -241,7 +290,7 @@ def service_publish(code: str):
 @login_required(ADMIN)
 def service_delete(code: str):
     try:
-        admin_catalog.delete_service(db.session, search.index, _user(), code)
+        admin_catalog.delete_service(db.session, _user(), code)
     except NotFound:
         abort(404)
     except ServiceError as exc:
@@ -255,18 +304,28 @@ def service_delete(code: str):
 @bp.get("/rules")
 @login_required(ADMIN)
 def rules():
-    return render_template("admin/rules.html", rows=admin_routing.list_rules(db.session),
-                           labels=admin_routing.CONDITION_LABELS,
-                           industries=dict(reference.INDUSTRIES), sizes=dict(reference.SIZES))
+    return render_template(
+        "admin/rules.html",
+        rows=admin_routing.list_rules(db.session),
+        labels=admin_routing.CONDITION_LABELS,
+        industries=dict(reference.INDUSTRIES),
+        sizes=dict(reference.SIZES),
+    )
 
 
 def _render_rule(form: RuleForm, row=None):
-    form.bureau.choices = choices(((b.code, f"{b.short_name}（{b.code}）") for b in admin.known_bureaus(db.session)),
-                                  "请选择")
+    form.bureau.choices = choices(
+        ((b.code, f"{b.short_name}（{b.code}）") for b in admin.known_bureaus(db.session)), "请选择"
+    )
     form.categories.choices = choices(admin_routing.category_pairs(db.session))
     errors = error_list(form)
-    return render_template("admin/rule_form.html", form=form, row=row, errors=errors,
-                           services=admin_catalog.service_choices(db.session)), (422 if errors else 200)
+    return render_template(
+        "admin/rule_form.html",
+        form=form,
+        row=row,
+        errors=errors,
+        services=admin_catalog.service_choices(db.session),
+    ), (422 if errors else 200)
 
 
 def _save_rule(form: RuleForm, rule_id: int | None):
@@ -338,7 +397,9 @@ def rule_delete(rule_id: int):
 def rule_test():
     form = RouteTestForm()
     services = admin_catalog.service_choices(db.session)
-    form.service.choices = choices(((s.code, f"{s.code} {s.name}") for s in services), "不指定服务（我有需求）")
+    form.service.choices = choices(
+        ((s.code, f"{s.code} {s.name}") for s in services), "不指定服务（我有需求）"
+    )
     result = error = None
     if form.validate_on_submit():
         try:
@@ -349,9 +410,15 @@ def rule_test():
             error = exc.message
     errors = error_list(form)
     selected = next((s for s in services if s.code == form.service.data), None)
-    return render_template("admin/rule_test.html", form=form, result=result, error=error, errors=errors,
-                           selected=selected, labels=admin_routing.CONDITION_LABELS
-                           ), (422 if errors or error else 200)
+    return render_template(
+        "admin/rule_test.html",
+        form=form,
+        result=result,
+        error=error,
+        errors=errors,
+        selected=selected,
+        labels=admin_routing.CONDITION_LABELS,
+    ), (422 if errors or error else 200)
 
 
 # =========================================================================== bundles
@@ -364,9 +431,14 @@ def bundles():
 def _render_bundle(form: BundleForm, bundle=None):
     errors = error_list(form)
     warnings = admin_catalog.bundle_warnings(bundle) if bundle is not None else []
-    return render_template("admin/bundle_form.html", form=form, bundle=bundle, errors=errors, warnings=warnings,
-                           services=admin_catalog.service_choices(db.session)
-                           ), (422 if errors else 200)
+    return render_template(
+        "admin/bundle_form.html",
+        form=form,
+        bundle=bundle,
+        errors=errors,
+        warnings=warnings,
+        services=admin_catalog.service_choices(db.session),
+    ), (422 if errors else 200)
 
 
 @bp.route("/bundles/new", methods=["GET", "POST"])
@@ -425,12 +497,22 @@ def users():
     error = None
     active = {"1": True, "0": False}.get(args.get("active", ""))
     try:
-        rows = admin.list_users(db.session, role=args.get("role") or None, bureau=args.get("bureau") or None,
-                                active=active, q=args.get("q") or None)
+        rows = admin.list_users(
+            db.session,
+            role=args.get("role") or None,
+            bureau=args.get("bureau") or None,
+            active=active,
+            q=args.get("q") or None,
+        )
     except (ValidationFailed, NotFound) as exc:
         error, rows = _message(exc), []
-    return render_template("admin/users.html", rows=rows, error=error, roles=admin.ROLE_LABELS,
-                           bureaus=admin.known_bureaus(db.session)), (400 if error else 200)
+    return render_template(
+        "admin/users.html",
+        rows=rows,
+        error=error,
+        roles=admin.ROLE_LABELS,
+        bureaus=admin.known_bureaus(db.session),
+    ), (400 if error else 200)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -444,21 +526,36 @@ def user_new():
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已创建账号 {user.username}（{admin.ROLE_LABELS[user.role]}）。请把初始密码当面或电话告知本人。",
-                  "success")
+            flash(
+                f"已创建账号 {user.username}（{admin.ROLE_LABELS[user.role]}）。"
+                "请把初始密码当面或电话告知本人。",
+                "success",
+            )
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template("admin/user_new.html", form=form, errors=error_list(form)), _status(form)
 
 
 def _render_user(user, form: StaffEditForm | None = None, password_form: PasswordResetForm | None = None):
-    form = form or StaffEditForm(data={"display_name": user.display_name, "email": user.email, "role": user.role,
-                                       "bureau": user.bureau.code if user.bureau else ""}, formdata=None)
+    form = form or StaffEditForm(
+        data={
+            "display_name": user.display_name,
+            "email": user.email,
+            "role": user.role,
+            "bureau": user.bureau.code if user.bureau else "",
+        },
+        formdata=None,
+    )
     set_bureau_choices(form.bureau, admin.known_bureaus(db.session))
     password_form = password_form or PasswordResetForm(formdata=None, prefix="pw")
     errors = error_list(form) + error_list(password_form)
-    return render_template("admin/user_edit.html", user=user, form=form, password_form=password_form,
-                           errors=errors, roles=admin.ROLE_LABELS
-                           ), (422 if errors else 200)
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        password_form=password_form,
+        errors=errors,
+        roles=admin.ROLE_LABELS,
+    ), (422 if errors else 200)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -493,8 +590,11 @@ def user_active(user_id: int):
     except ServiceError as exc:
         flash(_message(exc), "error")
     else:
-        flash(f"已{'启用' if active else '停用'}账号 {user.username}。" + ("" if active else "该账号不能再登录，API 令牌也随之失效。"),
-              "success")
+        flash(
+            f"已{'启用' if active else '停用'}账号 {user.username}。"
+            + ("" if active else "该账号不能再登录，API 令牌也随之失效。"),
+            "success",
+        )
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
@@ -526,8 +626,9 @@ def holidays():
 
 def _render_holidays(page, form: HolidayForm):
     errors = error_list(form)
-    return render_template("admin/holidays.html", page=page, form=form, errors=errors
-                           ), (422 if errors else 200)
+    return render_template("admin/holidays.html", page=page, form=form, errors=errors), (
+        422 if errors else 200
+    )
 
 
 @bp.post("/holidays")
@@ -559,4 +660,3 @@ def holiday_delete(day: str):
         abort(404)
     flash(f"已删除 {parsed.isoformat()} 的调整，这一天按官方日历计算。", "success")
     return redirect(url_for("admin.holidays", year=parsed.year))
-

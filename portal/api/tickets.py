@@ -1,8 +1,6 @@
 """Staff queue and ticket actions, and the enterprise's rating, through the API."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, g, jsonify, request
 
 from portal.access import ENTERPRISE, STAFF, token_required
@@ -10,6 +8,7 @@ from portal.api import bp
 from portal.api.requests import service_error
 from portal.errors import api_error
 from portal.extensions import db
+from portal.params import ParamError, parse_queue_filter
 from services import queue as queuesvc
 from services import ratings, tickets, workdays
 from services.errors import ServiceError
@@ -28,33 +27,18 @@ def ticket_json(t, due_state: str | None = None) -> dict:
     }
 
 
-def _date(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ServiceError(f"{name} 应为日期，如 2026-12-01", {name: "日期格式应为 YYYY-MM-DD"}) from None
-
-
 @bp.get("/tickets")
 @token_required(STAFF)
 def list_tickets():
     args = request.args
-    overdue = args.get("overdue", "").lower()
-    if overdue not in ("", "true", "false", "1", "0"):
-        return api_error(400, "bad_parameter", "overdue 应为 true 或 false", {"overdue": "应为 true 或 false"})
     limit = args.get("per_page", "50")
     if not limit.isdigit() or not 1 <= int(limit) <= 200:
         return api_error(400, "bad_parameter", "per_page 应为 1 到 200", {"per_page": "应为 1 到 200"})
     try:
-        f = queuesvc.QueueFilter(status=args.get("status") or None, service=args.get("service") or None,
-                                 mine=args.get("mine") in ("1", "true"), due="overdue" if overdue in ("true", "1")
-                                 else (args.get("due") or None), submitted_from=_date("from"),
-                                 submitted_to=_date("to"), bureau=args.get("bureau") or None)
-        page = queuesvc.queue(db.session, g.api_user, f, after=args.get("after") or args.get("page_after"),
+        page = queuesvc.queue(db.session, g.api_user, parse_queue_filter(args), after=args.get("after") or None,
                               limit=int(limit))
+    except ParamError as exc:
+        return api_error(400, "bad_parameter", exc.message, {exc.field: exc.message})
     except ServiceError as exc:
         return api_error(400, "bad_parameter", exc.message, exc.fields or None)
     return jsonify({"total": page.total, "next": page.next_cursor,

@@ -16,7 +16,6 @@ from werkzeug.datastructures import MultiDict
 
 from portal.access import ENTERPRISE, login_required, public
 from portal.extensions import db, limiter, search
-from portal.security import LOOKUP_LIMIT
 from portal.formtools import show_errors
 from portal.requests import bp
 from portal.requests.forms import (
@@ -29,6 +28,7 @@ from portal.requests.forms import (
     build_apply_form,
     new_key,
 )
+from portal.security import LOOKUP_LIMIT
 from services import directory, ratings, uploads, workflow
 from services import requests as reqsvc
 from services.errors import Conflict, NotFound, ServiceError, ValidationFailed
@@ -84,6 +84,34 @@ def _selection_problem(message: str, status: int):
     return render_template("requests/cannot_apply.html", message=message), status
 
 
+class _Posted:
+    """The services an application form is for, its field groups and the bound form."""
+
+    def __init__(self, services, bundle):
+        self.services, self.bundle = services, bundle
+        self.groups = reqsvc.field_groups(services)
+        self.form = build_apply_form(self.groups)
+
+    def submission(self, files=()) -> reqsvc.Submission:
+        return _submission(self.form, self.groups, self.services, self.bundle, files)
+
+    def render_form(self, status: int = 200):
+        return render_template("requests/apply.html", form=self.form, groups=self.groups, services=self.services,
+                               bundle=self.bundle), status
+
+    def render_preview(self, prepared, status: int = 200, upload_error: str | None = None):
+        return render_template("requests/preview.html", prepared=prepared, form=self.form, groups=self.groups,
+                               hidden=_hidden_fields(), confirm=ConfirmForm(), upload_error=upload_error), status
+
+
+def _posted():
+    """(_Posted, None) for a posted application form, or (None, error response)."""
+    selected, problem = _selection_or_error(request.form)
+    if problem:
+        return None, _selection_problem(*problem)
+    return _Posted(*selected), None
+
+
 @bp.get("/apply")
 @login_required(ENTERPRISE)
 def apply():
@@ -102,24 +130,19 @@ def apply():
 @login_required(ENTERPRISE)
 def preview():
     """Check the answers and show them back, with the upload step and the confirm button."""
-    selected, problem = _selection_or_error(request.form)
+    posted, problem = _posted()
     if problem:
-        return _selection_problem(*problem)
-    services, bundle = selected
-    groups = reqsvc.field_groups(services)
-    form = build_apply_form(groups)
+        return problem
     if request.form.get("edit"):  # "返回修改" from the preview: the same answers, editable again
-        return render_template("requests/apply.html", form=form, groups=groups, services=services, bundle=bundle)
-    if form.validate_on_submit():
+        return posted.render_form()
+    if posted.form.validate_on_submit():
         try:
-            prepared = reqsvc.prepare(db.session, _user(), _submission(form, groups, services, bundle))
+            prepared = reqsvc.prepare(db.session, _user(), posted.submission())
         except ValidationFailed as exc:
-            _show_service_errors(form, groups, exc)
+            _show_service_errors(posted.form, posted.groups, exc)
         else:
-            return render_template("requests/preview.html", prepared=prepared, form=form, groups=groups,
-                                   hidden=_hidden_fields(), confirm=ConfirmForm())
-    return render_template("requests/apply.html", form=form, groups=groups, services=services,
-                           bundle=bundle), 422
+            return posted.render_preview(prepared)
+    return posted.render_form(422)
 
 
 def _hidden_fields() -> list[tuple[str, str]]:
@@ -129,27 +152,20 @@ def _hidden_fields() -> list[tuple[str, str]]:
 @bp.post("/apply/confirm")
 @login_required(ENTERPRISE)
 def confirm():
-    selected, problem = _selection_or_error(request.form)
+    posted, problem = _posted()
     if problem:
-        return _selection_problem(*problem)
-    services, bundle = selected
-    groups = reqsvc.field_groups(services)
-    form = build_apply_form(groups)
-    if not form.validate_on_submit():
-        return render_template("requests/apply.html", form=form, groups=groups, services=services,
-                               bundle=bundle), 422
-    sub = _submission(form, groups, services, bundle, request.files.getlist("attachments"))
+        return problem
+    if not posted.form.validate_on_submit():
+        return posted.render_form(422)
+    sub = posted.submission(request.files.getlist("attachments"))
     try:
         req, created = reqsvc.submit(db.session, _user(), sub, current_app.config["UPLOAD_DIR"])
     except ValidationFailed as exc:
         if "attachments" in exc.fields and len(exc.fields) == 1:
-            prepared = reqsvc.prepare(db.session, _user(), sub)
-            return render_template("requests/preview.html", prepared=prepared, form=form, groups=groups,
-                                   hidden=_hidden_fields(), confirm=ConfirmForm(),
-                                   upload_error=exc.fields["attachments"]), exc.status
-        _show_service_errors(form, groups, exc)
-        return render_template("requests/apply.html", form=form, groups=groups, services=services,
-                               bundle=bundle), exc.status
+            return posted.render_preview(reqsvc.prepare(db.session, _user(), sub), exc.status,
+                                         exc.fields["attachments"])
+        _show_service_errors(posted.form, posted.groups, exc)
+        return posted.render_form(exc.status)
     if created:
         flash(_("申请已提交。申请编号 %(number)s，查询码 %(code)s（不登录也可凭这两项查询进度）。",
                 number=req.number, code=req.query_code), "success")

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,6 +7,7 @@ from sqlalchemy import select
 
 from portal.access import STAFF, login_required
 from portal.extensions import db, search
+from portal.params import ParamError, parse_queue_filter
 from portal.staff import bp
 from portal.staff.forms import (
     ActionForm,
@@ -27,16 +26,6 @@ def _user():
     return current_user._get_current_object()
 
 
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ServiceError(_("日期格式应为 2026-12-01"), {name: "日期格式应为 2026-12-01"}) from None
-
-
 @bp.get("/queue")
 @login_required(STAFF)
 def queue():
@@ -45,14 +34,14 @@ def queue():
     error = None
     page = None
     try:
+        f = parse_queue_filter(args)
         q = args.get("q", "").strip()
-        f = queuesvc.QueueFilter(status=args.get("status") or ("all" if q else None),
-                                 service=args.get("service") or None,
-                                 mine=args.get("who") == "mine", unassigned=args.get("who") == "unassigned",
-                                 due=args.get("due") or None, submitted_from=_date_arg("from"),
-                                 submitted_to=_date_arg("to"), bureau=args.get("bureau") or None,
-                                 numbers=search.search_tickets(db.session, q, tickets.search_scope(user)) if q else None)
+        if q:  # full-text search: only among what this user may see, any status unless narrowed
+            f.numbers = search.search_tickets(db.session, q, tickets.search_scope(user))
+            f.status = f.status or "all"
         page = queuesvc.queue(db.session, user, f, after=args.get("after") or None)
+    except ParamError as exc:
+        error = exc.message
     except ServiceError as exc:
         error = "；".join(exc.fields.values()) or exc.message
     bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
