@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -18,6 +19,11 @@ def url_with(**changes) -> str:
         else:
             args[key] = value
     return url_for(request.endpoint or "public.home", **(request.view_args or {}), **args)
+
+
+def zh() -> Markup:
+    """` lang="zh-CN"` on elements showing catalog text (always Chinese) when the page is in English."""
+    return Markup(' lang="zh-CN"') if str(get_locale()) != "zh" else Markup("")
 
 
 def category_label(category) -> str:
@@ -65,7 +71,7 @@ def init_app(app: Flask) -> None:
     from services.workflow import label as status_label
 
     app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
-                                 status_label=status_label, attrs=attrs,
+                                 status_label=status_label, attrs=attrs, zh=zh,
                                  unread_notifications=unread_notifications)
     app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=filesize)
     app.jinja_env.trim_blocks = True

@@ -163,3 +163,12 @@ def test_script_in_catalog_text_is_escaped(app, client, runner, tmp_path):
         body = client.get(url).get_data(as_text=True)
         assert "<script>alert" not in body and "<img src=x" not in body, url
         assert "&lt;script&gt;" in body or url == "/", url
+
+
+def test_chinese_catalog_text_is_marked_on_english_pages(client):
+    client.get("/lang/en")
+    soup = page(client, "/services/JL-001")
+    assert soup.html["lang"] == "en"
+    assert soup.h1["lang"] == "zh-CN" and soup.select_one(".steps")["lang"] == "zh-CN"
+    client.get("/lang/zh")
+    assert not page(client, "/services/JL-001").h1.get("lang")
