@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -112,4 +112,5 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=BEIJING)
+    """Midnight in Beijing as a UTC time, the way created_at is stored."""
+    return datetime.combine(day, time.min, tzinfo=BEIJING).astimezone(timezone.utc)

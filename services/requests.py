@@ -35,6 +35,7 @@ from services.models import (
     Ticket,
     TicketEvent,
     User,
+    utcnow,
 )
 
 MAX_DESCRIPTION = 5000
@@ -420,7 +421,7 @@ def withdraw(session: Session, user: User, number: str, reason: str = "") -> Req
         session.add(TicketEvent(request=request, ticket=t, actor=user, kind="withdrawn", from_status=t.status,
                                 to_status=workflow.WITHDRAWN, message=(reason or "企业撤回申请").strip()[:500]))
         t.status = workflow.WITHDRAWN
-        t.closed_at = t.closed_at or datetime.now().astimezone()
+        t.closed_at = t.closed_at or utcnow()
     search_sync.enqueue(session, "ticket", [t.number for t in open_tickets])
     _refresh_status(request)
     session.commit()

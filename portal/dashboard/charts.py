@@ -44,20 +44,19 @@ class Chart:
 def _shown(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
-    text = f"{value:g}" if isinstance(value, float) else str(value)
-    return text + unit
+    return f"{value}{unit}"
 
 
 def _short(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def hbar(items: Sequence[tuple[str, float | None]], *, unit: str = "", width: int = 560, row: int = 30,
-         label_width: int = 150, maximum: float | None = None) -> Chart:
+def hbar(items: Sequence[tuple[str, float | None]], *, unit: str = "", width: int = 420, row: int = 30,
+         label_width: int = 124, maximum: float | None = None) -> Chart:
     """Horizontal bars, one row per (label, value); for categories with long names (bureaus)."""
     values = [v or 0 for _, v in items]
     top = maximum if maximum is not None else max(values, default=0)
-    value_width = 64
+    value_width = 60
     area = width - label_width - value_width - 8
     bars = []
     for i, (label, value) in enumerate(items):
@@ -66,15 +65,15 @@ def hbar(items: Sequence[tuple[str, float | None]], *, unit: str = "", width: in
         if value and w < 2:
             w = 2
         x = label_width
-        bars.append(Bar(label=_short(label, 10), sublabel="", value=value or 0, shown=_shown(value, unit), x=x,
+        bars.append(Bar(label=_short(label, 8), sublabel="", value=value or 0, shown=_shown(value, unit), x=x,
                         y=y + 5, width=round(w, 1), height=row - 10, label_x=label_width - 8, label_y=y + row / 2 + 5,
                         value_x=round(x + w + 6, 1), value_y=y + row / 2 + 5))
     height = 16 + max(len(items), 1) * row
     return Chart("hbar", width, height, tuple(bars), (label_width, 4, label_width, height - 4), top)
 
 
-def columns(items: Sequence[tuple[str, str, float | None]], *, unit: str = "", width: int = 640,
-            height: int = 240) -> Chart:
+def columns(items: Sequence[tuple[str, str, float | None]], *, unit: str = "", width: int = 420,
+            height: int = 220) -> Chart:
     """Vertical columns over time, one per (label, sublabel, value); labels thinned when crowded."""
     n = max(len(items), 1)
     values = [v or 0 for _, _, v in items]
@@ -83,7 +82,7 @@ def columns(items: Sequence[tuple[str, str, float | None]], *, unit: str = "", w
     plot_h = height - head - foot
     slot = (width - left - right) / n
     bar_w = max(slot * 0.62, 2)
-    every = max(1, math.ceil(n / 12))
+    every = max(1, math.ceil(n / 8))
     bars = []
     for i, (label, sublabel, value) in enumerate(items):
         h = (value or 0) / top * plot_h if top else 0

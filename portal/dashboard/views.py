@@ -68,7 +68,8 @@ def _dashboard(own_bureau_only: bool):
     rep, error_page = _report(own_bureau_only)
     if error_page is not None:
         return error_page
-    return _page(_raw_filters(own_bureau_only), own_bureau_only, report=rep)
+    shown = {"bureau": "", **rep.filter.as_args()}  # the form shows the dates actually used
+    return _page(shown, own_bureau_only, report=rep)
 
 
 @bp.get("/dashboard")
