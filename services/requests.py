@@ -323,8 +323,9 @@ def _write(session: Session, user: User, p: Prepared, key: str, stored: list[upl
                       query_code=_new_query_code(), idempotency_key=key)
     session.add(request)
     session.flush()
-    request.number = f"LX{request.created_at:%Y%m%d}{request.id:06d}"
-    from services.tickets import accept_due_for, local_today
+    from services.tickets import accept_due_for, local_date, local_today
+
+    request.number = f"LX{local_date(request.created_at):%Y%m%d}{request.id:06d}"  # the Beijing date
 
     calendar = workdays.Calendar.from_session(session)
     accept_due = accept_due_for(calendar, local_today())

@@ -257,6 +257,7 @@ def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action
     session.add(event)
     search_sync.enqueue(session, "ticket", [ticket.number])
     request.status = workflow.request_status(t.status for t in request.tickets)
+    request.updated_at = now
     _notify(session, ticket, action, text)
     return event
 
