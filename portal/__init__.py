@@ -50,6 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     app.register_blueprint(public_bp)
+    from portal.public import cache as page_cache
+
+    page_cache.init_app(app)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(requests_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")

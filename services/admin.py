@@ -65,6 +65,51 @@ ROLE_LABELS: dict[str, str] = {
     "supervisor": "联席办督办",
     "admin": "管理员",
 }
+KEY_LABELS: dict[str, str] = {
+    "code": "编码",
+    "name": "名称",
+    "short_name": "简称",
+    "phone": "电话",
+    "address": "地址",
+    "office_hours": "办公时间",
+    "description": "说明",
+    "joint_office": "联席会议办公室",
+    "name_en": "英文名称",
+    "position": "排序",
+    "category": "服务类别",
+    "bureau": "单位",
+    "summary": "服务简介",
+    "conditions": "受理条件",
+    "materials": "申请材料",
+    "process": "办理流程",
+    "legal_basis": "设定依据",
+    "time_limit_days": "承诺时限",
+    "statutory_limit_days": "法定时限",
+    "fee": "收费标准",
+    "place": "办理地点",
+    "hours": "办理时间",
+    "contact": "咨询电话",
+    "keywords": "搜索关键词",
+    "online": "可网上申请",
+    "popular": "热门服务",
+    "published": "已发布",
+    "removed": "已移出目录",
+    "fields": "申请字段",
+    "username": "用户名",
+    "role": "角色",
+    "display_name": "姓名",
+    "email": "电子邮箱",
+    "active": "在用",
+    "priority": "优先级",
+    "services": "服务",
+    "day": "日期",
+    "is_workday": "上班日",
+    "note": "说明",
+}
+ENTITY_KEY_LABELS: dict[str, dict[str, str]] = {
+    "routing_rule": {"conditions": "条件", "bureau": "转至单位", "active": "启用"},
+    "bundle": {"services": "包含的服务"},
+}
 BUREAU_LIMITS = {
     "name": 100,
     "short_name": 50,
@@ -169,6 +214,7 @@ class AuditChange:
     key: str
     before: str
     after: str
+    label: str = ""
 
 
 @dataclass
@@ -224,6 +270,7 @@ def list_audit(
                         k,
                         _fmt(before.get(k)) if "before" in detail else "",
                         _fmt(after.get(k)) if "after" in detail else "",
+                        ENTITY_KEY_LABELS.get(row.entity, {}).get(k) or KEY_LABELS.get(k, k),
                     )
                     for k in keys
                 ],

@@ -423,7 +423,8 @@ def delete_service(session: Session, actor: User, code: str, *, index: SearchInd
     refs = service_references(session, service)
     if refs.request_items:
         raise Conflict(
-            f"“{service.name}”已有办件引用，请改为下架（{refs.request_items} 项申请用到它，删除会破坏办件记录）。"
+            f"“{service.name}”已有办件引用，请改为下架"
+            f"（{refs.request_items} 项申请用到它，删除会破坏办件记录）。"
         )
     if refs.bundles:
         raise Conflict(

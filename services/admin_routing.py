@@ -496,13 +496,5 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
     )
 
 
-def reference_lists() -> dict[str, list[tuple[str, str]]]:
-    return {
-        "townships": [(t, t) for t in reference.TOWNSHIPS],
-        "industries": list(reference.INDUSTRIES),
-        "sizes": list(reference.SIZES),
-    }
-
-
 def category_pairs(session: Session) -> list[tuple[str, str]]:
     return [(c.code, c.name) for c in session.scalars(select(Category).order_by(Category.position))]

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from services.models import Bureau, Category, Service, ServiceField, utcnow
 
@@ -394,12 +394,11 @@ BUREAU_COLUMNS = ("name", "short_name", "phone", "address", "office_hours", "des
 
 
 def ensure_categories(session: Session) -> None:
-    """Create or refresh the seven categories (their codes are fixed)."""
-    existing = {c.code: c for c in session.scalars(select(Category))}
+    """Create any of the seven categories that is missing (codes are fixed; admins own the texts)."""
+    existing = {c.code for c in session.scalars(select(Category))}
     for pos, (code, name, name_en, desc) in enumerate(CATEGORIES, 1):
-        cat = existing.get(code) or Category(code=code)
-        cat.name, cat.name_en, cat.description, cat.position = name, name_en, desc, pos
-        session.add(cat)
+        if code not in existing:
+            session.add(Category(code=code, name=name, name_en=name_en, description=desc, position=pos))
     session.flush()
 
 
@@ -423,6 +422,8 @@ def _apply_service(service: Service, rec: dict[str, Any], category: Category, bu
                   for f in rec["fields"]]
     if _fields_state(service.fields) != new_fields:
         service.fields.clear()
+        if inspect(service).persistent:  # delete the old rows before the new ones (unique service_id, code)
+            object_session(service).flush()
         for f in rec["fields"]:
             service.fields.append(ServiceField(**f))
         changed = True

@@ -137,14 +137,14 @@ class BadQuery(ValueError):
 
 def search_services(session: Session, index: Any, q: str = "", *, category: str | None = None,
                     bureau: str | None = None, online: bool | None = None, page: int = 1,
-                    per_page: int = 10) -> Found:
+                    per_page: int = 10, highlight: bool = True) -> Found:
     """Search the catalog and join the hits to their services (stale hits are dropped)."""
     if category and session.scalar(select(Category.id).where(Category.code == category)) is None:
         raise BadQuery("category", f"未知的服务类别：{category}")
     if bureau and session.scalar(select(Bureau.id).where(Bureau.code == bureau)) is None:
         raise BadQuery("bureau", f"未知的责任单位：{bureau}")
     result = index.search(q or "", category=category or None, bureau=bureau or None, online=online,
-                          page=page, per_page=per_page)
+                          page=page, per_page=per_page, highlight=highlight)
     codes = [h.code for h in result.hits]
     services = {s.code: s for s in session.scalars(public_services_query().where(Service.code.in_(codes)))}
     return Found(result, [ServiceHit(services[h.code], h) for h in result.hits if h.code in services])

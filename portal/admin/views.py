@@ -57,7 +57,7 @@ def _or_404(fn, *args):
 # =========================================================================== home, audit
 @bp.get("/")
 @login_required(ADMIN)
-def home():
+def index():
     return render_template("admin/home.html", o=admin.overview(db.session), roles=admin.ROLE_LABELS)
 
 

@@ -20,7 +20,7 @@ def list_services():
         query = parse_catalog_query(request.args, 20, current_app.config["API_MAX_PER_PAGE"])
         found = directory.search_services(db.session, search.index, query.q, category=query.category,
                                           bureau=query.bureau, online=query.online, page=query.page,
-                                          per_page=query.per_page)
+                                          per_page=query.per_page, highlight=False)
     except (ParamError, BadQuery) as exc:
         return api_error(400, "bad_parameter", exc.message, {exc.field: exc.message})
     result = found.result

@@ -7,12 +7,14 @@ from portal.access import public
 from portal.extensions import db, search
 from portal.params import ParamError, parse_catalog_query
 from portal.public import bp
+from portal.public.cache import cached_page
 from services import directory
 from services.directory import BadQuery, NotFound
 
 
 @bp.get("/")
 @public
+@cached_page
 def home():
     overview = directory.overview(db.session, current_app.config["POPULAR_SERVICES"])
     return render_template("public/home.html", overview=overview)
@@ -20,6 +22,7 @@ def home():
 
 @bp.get("/categories/<code>")
 @public
+@cached_page
 def category(code: str):
     try:
         cat = directory.get_category(db.session, code)
@@ -32,6 +35,7 @@ def category(code: str):
 
 @bp.get("/services/<code>")
 @public
+@cached_page
 def service(code: str):
     try:
         svc = directory.get_service(db.session, code)
@@ -43,12 +47,14 @@ def service(code: str):
 
 @bp.get("/bureaus")
 @public
+@cached_page
 def bureaus():
     return render_template("public/bureaus.html", bureaus=directory.bureaus_with_counts(db.session))
 
 
 @bp.get("/bureaus/<code>")
 @public
+@cached_page
 def bureau(code: str):
     try:
         b = directory.get_bureau(db.session, code)
@@ -59,6 +65,7 @@ def bureau(code: str):
 
 @bp.get("/search")
 @public
+@cached_page
 def search_page():
     notice = None
     args = request.args.copy()

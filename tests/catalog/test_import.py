@@ -255,3 +255,26 @@ def test_exported_xlsx_has_services_and_bureaus_sheets(app, runner, tmp_path):
 def test_export_refuses_unknown_format(runner, tmp_path):
     result = runner.invoke(args=["catalog", "export", str(tmp_path / "c.pdf")])
     assert result.exit_code != 0 and "不支持的文件类型" in result.output
+
+
+def test_changing_request_fields_but_keeping_their_codes(app, runner, tmp_path):
+    doc = fixture_doc()
+    doc["services"][0]["fields"][0]["label"] = "最大秤量（吨，含皮重）"
+    doc["services"][0]["fields"][1]["required"] = False
+    result = run_import(runner, write_json(tmp_path / "c.json", doc))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        svc = db.session.scalar(select(Service).where(Service.code == "JL-001"))
+        assert [f.label for f in svc.fields][0] == "最大秤量（吨，含皮重）" and svc.fields[1].required is False
+
+
+def test_import_keeps_category_texts_edited_by_admins(app, runner):
+    from services.models import Category
+
+    with app.app_context():
+        cat = db.session.scalar(select(Category).where(Category.code == "metrology"))
+        cat.description = "管理员改过的说明"
+        db.session.commit()
+    assert run_import(runner, FIXTURE_CATALOG).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Category.description).where(Category.code == "metrology")) == "管理员改过的说明"
