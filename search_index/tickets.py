@@ -9,45 +9,62 @@ Works on plain dicts; no Flask, no database.  One document per ticket::
 
 What a query matches
 --------------------
-* Chinese words and phrases, with the catalog's analysis
-  (:class:`search_index.analysis.WeightedChineseTokenizer`: CJK unigrams +
-  bigrams + jieba words, Latin words) over the enterprise name (weight 4),
-  the service names (3) and the free text (1), in one BM25-scored field.
-  Every word of the query is required (AND); a word of two or more CJK
-  characters matches when all its bigrams occur (no positions are indexed).
+* Chinese words and phrases, analysed like the catalog
+  (:class:`search_index.analysis.ChineseTokenizer`: CJK unigrams + bigrams +
+  jieba words, Latin words).  Every word of the query is required (AND); a
+  word of two or more CJK characters matches where all its bigrams occur
+  (no positions are indexed), a single character where it occurs.  The
+  catalog's colloquial synonyms apply ("地磅" also finds "汽车衡").
 * A ticket or request number, whole or as a prefix of at least
-  ``MIN_NUMBER_PREFIX`` characters ("LX2026112900000"); an exact number ranks
-  above a prefix match.
+  ``MIN_NUMBER_PREFIX`` characters ("LX2026112900000").
 * A USCC, whole or any fragment of at least ``USCC_GRAM`` characters.
+* The enterprise name, whole (one term) or by its words.
 
 Query text is never parsed as query syntax: the Whoosh query is built term by
 term, so ``AND``, ``*``, ``"``, ``:`` … are plain characters.
 
+Ranking ("best match first")
+----------------------------
+Results come in tiers, each tier newest first (see Speed):
+
+1. the exact ticket or request number;
+2. a number prefix or a USCC (fragment);
+3. the exact enterprise name;
+4. every word found in the enterprise name or the service names;
+5. every word found anywhere (free text included).
+
+A ticket appears once, in its best tier.  Word frequencies (BM25) are not
+used: among tickets that all contain the words, the recent ones matter most
+to staff, and this ordering lets a search stop after ``limit`` hits instead
+of scoring every posting of a common word.
+
 Bureau restriction
 ------------------
-``search(q, bureau_ids=...)`` wraps the text query in ``Require(text_query,
-Or(bureau terms))``: the restriction is a clause of the Whoosh query itself
-(scored by the text part only), so no result can escape it and the intersection
-lets Whoosh skip whole posting blocks of other bureaus.  ``None`` means every
-bureau; an empty collection returns ``[]`` without searching.
+Every tier's query is ``And([tier_query, Or(bureau terms)])``: the
+restriction is a clause of the Whoosh query itself, so nothing can bypass it,
+and the intersection skips the postings of other bureaus.  ``None`` means
+every bureau; an empty collection returns ``[]`` without searching.
 
 Speed
 -----
-Only the ticket number is stored.  Searches run Whoosh's top-N collector with
-``limit`` and ``terms=False``, so block-max ("quality") skipping avoids scoring
-every posting of a common word.  A searcher is kept open per thread and
-reopened when the index generation on disk changes (a commit by this process
-or another one).
+Only the ticket number is stored; text fields index term existence only (no
+frequencies, lengths or positions).  A search walks the matches of each tier
+in index order and stops at ``limit``.  ``rebuild`` writes the documents in
+reverse input order (the database yields them oldest first), so index order
+is newest first; tickets upserted since then live in later, smaller segments,
+which are read first and, when small, newest first too.  A searcher is kept
+open per thread and reopened when the index generation on disk changes (a
+commit by this process or another one).
 
 Concurrency and maintenance
 ---------------------------
 * Writers in one process serialise on a per-directory lock, then take
   Whoosh's file lock (other processes) with a timeout.
-* ``rebuild`` streams the documents into a temporary sub-directory (so the
-  whole set never sits in memory) and swaps it in with one atomic TOC write.
-  It does not block ``upsert``/``delete``: changes made by this process while
-  a rebuild runs are applied to the live index *and* replayed into the new one
-  before the swap.
+* ``rebuild`` builds a new index in a temporary sub-directory (spilling the
+  input to compressed chunk files, so that a million documents never sit in
+  memory) and swaps it in with one atomic TOC write.  It does not block
+  ``upsert``/``delete``: changes made by this process while a rebuild runs
+  go to the live index *and* are replayed into the new one before the swap.
 * A missing, stale (other schema version) or unreadable index makes
   ``search``/``doc_count`` raise :class:`TicketIndexUnavailable`; the caller
   rebuilds it from the database.  ``upsert``/``delete`` on such an index do
@@ -60,23 +77,24 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jieba
-from whoosh import fields
+from whoosh import fields, formats
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
-from whoosh.matching.wrappers import RequireMatcher
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
@@ -84,15 +102,14 @@ from .analysis import (
     MAX_QUERY_CHARS,
     STOPWORDS,
     SYNONYMS,
-    WeightedChineseTokenizer,
+    ChineseTokenizer,
     clean_text,
     ensure_jieba,
     is_cjk,
     normalize,
-    weighted_value,
 )
 
-__all__ = ["TicketIndex", "TicketIndexUnavailable"]
+__all__ = ["TicketIndex", "TicketIndexUnavailable", "build_schema", "build_tiers", "doc_to_fields"]
 
 log = logging.getLogger(__name__)
 
@@ -104,23 +121,19 @@ INDEXNAME = "TICKETS"
 SCHEMA_VERSION = "1"
 META_FILE = "ticket_index.json"
 
-#: Section weights of the scored ``text`` field.
-WEIGHTS = {"enterprise": 4.0, "services": 3.0, "text": 1.0}
 #: Shortest number prefix that is searchable ("LX202611": a month).
 MIN_NUMBER_PREFIX = 8
 #: USCC fragments are found through n-grams of this size (so a partial USCC
 #: must have at least this many characters).
 USCC_GRAM = 6
-#: Shortest query token treated as a possible number / USCC fragment.
+#: Shortest letters-and-digits query token tried as a number / USCC fragment.
 MIN_ID_TOKEN = 6
-#: Constant scores of identifier matches (text scores are BM25, ~1-30).
-EXACT_NUMBER_SCORE = 2000.0
-NUMBER_PREFIX_SCORE = 1000.0
-USCC_SCORE = 500.0
-SYNONYM_BOOST = 0.5
 #: Caps that keep a pathological query bounded.
 MAX_WORDS = 10
 MAX_LIMIT = 10_000
+#: Segments up to this size are read whole and returned newest first; larger
+#: ones are read in index order and left as soon as enough hits are found.
+SMALL_SEGMENT = 5_000
 
 #: Seconds a writer waits for another writer (thread or process).
 WRITE_LOCK_TIMEOUT = 60.0
@@ -129,11 +142,13 @@ REBUILD_LOCK_TIMEOUT = 3600.0
 LOCK_RETRY_DELAY = 0.05
 #: Memory for the rebuild's segment writer, in MB.
 REBUILD_LIMIT_MB = 256
+#: Documents per spill file while a rebuild reads its input.
+SPILL_CHUNK = 10_000
 
 _TOC_RE = re.compile(r"^_%s_([0-9]+)\.toc$" % INDEXNAME)
-#: A run of letters/digits, possibly joined by hyphens ("lx20261129000001-1").
-_ID_CHARS = "0-9a-z"
-_ALNUM_RE = re.compile(f"[{_ID_CHARS}]+")
+_ALNUM_RE = re.compile("[0-9a-z]+")
+#: The stored document keys (after validation) a rebuild spills to disk.
+_DOC_KEYS = ("number", "request_number", "status", "bureau_ids", "enterprise", "uscc", "services", "text")
 
 
 class TicketIndexUnavailable(Exception):
@@ -145,28 +160,28 @@ class TicketIndexUnavailable(Exception):
 # --------------------------------------------------------------------------
 
 
+def _words_field() -> fields.FieldType:
+    """Chinese-analysed text, term existence only (small, fast postings)."""
+    return fields.FieldType(formats.Existence(), ChineseTokenizer())
+
+
 def build_schema() -> fields.Schema:
     """The ticket schema (a new instance each time: schemas are mutable)."""
     return fields.Schema(
         # The only stored field: what search returns.  Unique for updates.
         number=fields.ID(stored=True, unique=True),
-        # Number/request-number prefixes ("=" + whole number for exact hits).
-        idp=fields.KEYWORD(lowercase=False, scorable=False),
+        # Number/request-number prefixes, and "=" + each whole number.
+        idp=fields.KEYWORD(lowercase=False),
         # USCC n-grams.
-        uscc=fields.KEYWORD(lowercase=False, scorable=False),
-        # Owning and co-handling bureau ids: the access filter.
-        bureau=fields.KEYWORD(lowercase=False, scorable=False),
+        uscc=fields.KEYWORD(lowercase=False),
+        # The whole enterprise name (normalised, without spaces).
+        ent=fields.ID(),
+        # Owning and co-handling bureau ids: the access restriction.
+        bureau=fields.KEYWORD(lowercase=False),
         status=fields.ID(),
-        # Enterprise, services and free text, weighted, BM25-scored.
-        text=fields.TEXT(analyzer=WeightedChineseTokenizer(), phrase=False),
-    )
-
-
-def _weighting() -> scoring.WeightingModel:
-    # Identifier fields score their weight (1 per posting) times the query
-    # boost: a constant per clause, with block qualities for skipping.
-    return scoring.MultiWeighting(
-        scoring.BM25F(), idp=scoring.Frequency(), uscc=scoring.Frequency(), bureau=scoring.Frequency()
+        # Enterprise and service names; everything (names and free text).
+        head=_words_field(),
+        body=_words_field(),
     )
 
 
@@ -178,8 +193,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _compact_id(value: Any) -> str:
-    """Normalised identifier: NFKC, lowercase, no whitespace."""
+def _compact(value: Any) -> str:
+    """Normalised (NFKC, lowercase) text without whitespace."""
     return "".join(normalize(_text(value)).split())
 
 
@@ -196,56 +211,72 @@ def _number_terms(*numbers: str) -> list[str]:
 
 def _uscc_terms(uscc: str) -> list[str]:
     alnum = "".join(_ALNUM_RE.findall(uscc))
-    if not alnum:
-        return []
     if len(alnum) <= USCC_GRAM:
-        return [alnum]
+        return [alnum] if alnum else []
     return sorted({alnum[i : i + USCC_GRAM] for i in range(len(alnum) - USCC_GRAM + 1)})
 
 
-def _bureau_id(value: Any) -> str | None:
+def _bureau_term(value: Any) -> str | None:
     """A bureau id as its index term, or None when it is not an integer."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, str):
+        value = value.strip()
     try:
         ivalue = int(value)
-        if isinstance(value, float) and value != ivalue:
-            return None
     except (TypeError, ValueError, OverflowError):
         return None
+    if isinstance(value, float) and value != ivalue:
+        return None
     return str(ivalue)
+
+
+def _check_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The document's known keys, validated (ValueError when it has no
+    number or a bureau id that is not an integer)."""
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"ticket document must be a mapping, not {type(doc).__name__}")
+    number = "".join(_text(doc.get("number")).split())
+    if not number:
+        raise ValueError("ticket document without a number")
+    bureaus = doc.get("bureau_ids") or ()
+    if isinstance(bureaus, (str, int)):
+        bureaus = [bureaus]
+    terms = []
+    for b in bureaus:
+        term = _bureau_term(b)
+        if term is None:
+            raise ValueError(f"ticket {number}: invalid bureau id {b!r}")
+        terms.append(term)
+    services = doc.get("services") or ()
+    if isinstance(services, str):
+        services = [services]
+    out = {k: doc.get(k) for k in _DOC_KEYS}
+    out.update(number=number, bureau_ids=terms, services=[_text(s) for s in services])
+    return out
+
+
+def _fields(doc: Mapping[str, Any]) -> dict[str, str]:
+    """Whoosh field values of a checked document."""
+    enterprise = _text(doc.get("enterprise"))
+    head = "\n".join(t for t in (enterprise, _text(doc.get("services"))) if t)
+    out = {
+        "number": doc["number"],
+        "idp": " ".join(_number_terms(_compact(doc["number"]), _compact(doc.get("request_number")))),
+        "uscc": " ".join(_uscc_terms(_compact(doc.get("uscc")))),
+        "ent": _compact(enterprise),
+        "bureau": " ".join(sorted(set(doc["bureau_ids"]))),
+        "status": _text(doc.get("status")).strip(),
+        "head": head,
+        "body": "\n".join(t for t in (head, _text(doc.get("text"))) if t),
+    }
+    return {k: v for k, v in out.items() if v != ""}
 
 
 def doc_to_fields(doc: Mapping[str, Any]) -> dict[str, str]:
     """Convert a ticket document into Whoosh field values (ValueError when
     it has no number or an invalid bureau id)."""
-    number = "".join(_text(doc.get("number")).split())
-    if not number:
-        raise ValueError("ticket document without a number")
-    bureaus = []
-    for b in doc.get("bureau_ids") or ():
-        term = _bureau_id(b)
-        if term is None:
-            raise ValueError(f"ticket {number}: invalid bureau id {b!r}")
-        bureaus.append(term)
-    services = doc.get("services") or ()
-    if isinstance(services, str):
-        services = [services]
-    out = {
-        "number": number,
-        "idp": " ".join(_number_terms(_compact_id(number), _compact_id(doc.get("request_number")))),
-        "uscc": " ".join(_uscc_terms(_compact_id(doc.get("uscc")))),
-        "bureau": " ".join(sorted(set(bureaus))),
-        "status": _text(doc.get("status")).strip(),
-        "text": weighted_value(
-            [
-                (WEIGHTS["enterprise"], _text(doc.get("enterprise"))),
-                (WEIGHTS["services"], _text(list(services))),
-                (WEIGHTS["text"], _text(doc.get("text"))),
-            ]
-        ),
-    }
-    return {k: v for k, v in out.items() if v != ""}
+    return _fields(_check_doc(doc))
 
 
 # --------------------------------------------------------------------------
@@ -284,111 +315,109 @@ def _runs(text: str) -> Iterator[tuple[int, str]]:
         i = j
 
 
-def _bigram_query(word: str, boost: float = 1.0) -> wq.Query:
-    grams = list(dict.fromkeys(word[i : i + 2] for i in range(len(word) - 1)))
-    terms = [wq.Term("text", g, boost=boost) for g in grams]
-    return terms[0] if len(terms) == 1 else wq.And(terms)
+@dataclass(frozen=True)
+class _Word:
+    """One required word of a query.
+
+    ``kind`` is "cjk" (``forms``: the word and its synonyms), "latin"
+    (``forms[0]``: a letters/digits run, hyphens allowed) or "id" (a latin
+    run that may also be a number or a USCC fragment)."""
+
+    kind: str
+    forms: tuple[str, ...]
+
+    def text_query(self, field: str) -> wq.Query | None:
+        if self.kind == "cjk":
+            alts = [_cjk_form(field, f) for f in self.forms]
+            return alts[0] if len(alts) == 1 else wq.Or(alts)
+        parts = [wq.Term(field, p) for p in self.forms[0].split("-") if p]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def exact_number_query(self) -> wq.Query | None:
+        token = self.forms[0]
+        if len(token) < MIN_NUMBER_PREFIX:
+            return None
+        return wq.Term("idp", "=" + token)
+
+    def id_query(self) -> wq.Query:
+        token = self.forms[0]
+        alts: list[wq.Query] = []
+        if len(token) >= MIN_NUMBER_PREFIX:
+            alts.append(wq.Term("idp", token))
+        alnum = token.replace("-", "")
+        if len(alnum) >= USCC_GRAM:
+            # Grams covering the fragment (overlapping only at the end).
+            starts = list(range(0, len(alnum) - USCC_GRAM + 1, USCC_GRAM))
+            if starts[-1] != len(alnum) - USCC_GRAM:
+                starts.append(len(alnum) - USCC_GRAM)
+            grams = [wq.Term("uscc", g) for g in dict.fromkeys(alnum[s : s + USCC_GRAM] for s in starts)]
+            alts.append(grams[0] if len(grams) == 1 else wq.And(grams))
+        return alts[0] if len(alts) == 1 else wq.Or(alts)
 
 
-def _cjk_word_queries(run: str) -> list[wq.Query]:
-    words = [w for w in jieba.cut(run, HMM=True) if w.strip()]
-    content = [w for w in words if w not in STOPWORDS] or words
-    out: list[wq.Query] = []
-    for w in content:
-        if len(w) == 1:
-            out.append(wq.Term("text", w))
-            continue
-        q = _bigram_query(w)
-        syns = [_bigram_query(s, SYNONYM_BOOST) for s in SYNONYMS.get(w, ())]
-        out.append(wq.Or([q, *syns]) if syns else q)
-    return out
+def _cjk_form(field: str, word: str) -> wq.Query:
+    if len(word) == 1:
+        return wq.Term(field, word)
+    grams = [wq.Term(field, g) for g in dict.fromkeys(word[i : i + 2] for i in range(len(word) - 1))]
+    return grams[0] if len(grams) == 1 else wq.And(grams)
 
 
-def _latin_query(run: str) -> wq.Query | None:
-    parts = [wq.Term("text", p) for p in run.split("-") if p]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else wq.And(parts)
-
-
-def _id_query(token: str) -> wq.Query:
-    """A letters/digits token that may be a number (prefix) or a USCC fragment."""
-    alts: list[wq.Query] = []
-    if len(token) >= MIN_NUMBER_PREFIX:
-        alts.append(wq.Term("idp", "=" + token, boost=EXACT_NUMBER_SCORE))
-        alts.append(wq.Term("idp", token, boost=NUMBER_PREFIX_SCORE))
-    alnum = token.replace("-", "")
-    if len(alnum) >= USCC_GRAM:
-        # Grams covering the fragment (overlapping only at the end).
-        starts = list(range(0, len(alnum) - USCC_GRAM + 1, USCC_GRAM))
-        if starts[-1] != len(alnum) - USCC_GRAM:
-            starts.append(len(alnum) - USCC_GRAM)
-        grams = list(dict.fromkeys(alnum[s : s + USCC_GRAM] for s in starts))
-        each = USCC_SCORE / len(grams)
-        terms = [wq.Term("uscc", g, boost=each) for g in grams]
-        alts.append(terms[0] if len(terms) == 1 else wq.And(terms))
-    text = _latin_query(token)
-    if text is not None:
-        alts.append(text)
-    return alts[0] if len(alts) == 1 else wq.Or(alts)
-
-
-def build_query(q: str | None) -> wq.Query | None:
-    """The Whoosh query for user text *q* (None when nothing is searchable).
-
-    Every word is required; see the module docstring for what a word is."""
-    if not q or not isinstance(q, str):
-        return None
+def _words(q: str) -> tuple[list[_Word], str]:
+    """The required words of user text *q* and its compact form."""
     text = normalize(clean_text(q)[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
-    words: list[wq.Query] = []
+    words: list[_Word] = []
     for cls, run in _runs(text):
         if cls == 1:
             ensure_jieba()
-            words.extend(_cjk_word_queries(run))
-        elif len(run) >= MIN_ID_TOKEN and any(ch.isdigit() for ch in run) and run.isascii():
-            words.append(_id_query(run))
+            cut = [w for w in jieba.cut(run, HMM=True) if w.strip()]
+            content = [w for w in cut if w not in STOPWORDS] or cut
+            for w in content:
+                words.append(_Word("cjk", (w, *SYNONYMS.get(w, ()))))
+        elif len(run) >= MIN_ID_TOKEN and run.isascii() and any(ch.isdigit() for ch in run):
+            words.append(_Word("id", (run,)))
         else:
-            lq = _latin_query(run)
-            if lq is not None:
-                words.append(lq)
+            words.append(_Word("latin", (run,)))
         if len(words) >= MAX_WORDS:
             break
     words = list(dict.fromkeys(words))[:MAX_WORDS]
-    if not words:
+    return words, "".join(text.split())
+
+
+def _all(queries: list[wq.Query | None]) -> wq.Query | None:
+    if any(q is None for q in queries) or not queries:
         return None
-    return words[0] if len(words) == 1 else wq.And(words)
+    return queries[0] if len(queries) == 1 else wq.And(queries)
 
 
-class _RequireMatcher(RequireMatcher):
-    """Whoosh's RequireMatcher, with block-quality skipping fixed: the
-    original re-synchronises its children unconditionally after skipping,
-    which trips an assertion when they already agree (or one is exhausted)."""
-
-    def skip_to_quality(self, minquality: float) -> int:
-        a, b = self.a, self.b
-        skipped = a.skip_to_quality(minquality)
-        if a.is_active() and b.is_active() and a.id() != b.id():
-            self.child._find_next()
-        return skipped
-
-
-class Restricted(wq.Require):
-    """``Restricted(query, restriction)``: the documents of *query* that also
-    match *restriction*, scored by *query* only (Whoosh's Require, with the
-    fixed matcher)."""
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        scored = self.a.matcher(searcher, context)
-        required = self.b.matcher(searcher, searcher.boolean_context())
-        return _RequireMatcher(scored, required)
+def build_tiers(q: str | None) -> list[tuple[str, wq.Query]]:
+    """The tier queries for user text *q*, best tier first (see the module
+    docstring); empty when nothing in *q* is searchable."""
+    if not q or not isinstance(q, str):
+        return []
+    words, compact = _words(q)
+    if not words:
+        return []
+    tiers: list[tuple[str, wq.Query | None]] = []
+    if any(w.kind == "id" for w in words):
+        tiers.append(("number", _all([
+            (w.exact_number_query() or w.id_query()) if w.kind == "id" else w.text_query("body") for w in words
+        ])))
+        tiers.append(("id", _all([w.id_query() if w.kind == "id" else w.text_query("body") for w in words])))
+    if any(is_cjk(ch) for ch in compact):
+        tiers.append(("enterprise", wq.Term("ent", compact)))
+    tiers.append(("head", _all([w.text_query("head") for w in words])))
+    tiers.append(("body", _all([w.text_query("body") for w in words])))
+    return [(name, tq) for name, tq in tiers if tq is not None]
 
 
-def bureau_filter(bureau_ids: Iterable[Any]) -> wq.Query | None:
+def bureau_restriction(bureau_ids: Iterable[Any]) -> wq.Query | None:
     """The query matching tickets of any of *bureau_ids* (None when the
-    collection holds no valid id: nothing may be returned)."""
-    if isinstance(bureau_ids, (str, bytes)):
+    collection holds no valid id: then nothing may be returned)."""
+    if isinstance(bureau_ids, (str, bytes, int)):
         bureau_ids = [bureau_ids]
-    terms = sorted({t for t in (_bureau_id(b) for b in bureau_ids) if t is not None})
+    terms = sorted({t for t in (_bureau_term(b) for b in bureau_ids) if t is not None})
     if not terms:
         return None
     qs = [wq.Term("bureau", t) for t in terms]
@@ -427,8 +456,8 @@ def _commit(writer: Any) -> None:
 
 
 class _DirState:
-    """Per index directory and process: the writers' lock and the journals
-    of the rebuilds in progress."""
+    """Per index directory and process: the writers' lock, the rebuilds'
+    lock and the journals of the rebuilds in progress."""
 
     def __init__(self) -> None:
         self.write_lock = threading.RLock()
@@ -449,17 +478,37 @@ def _dir_state(path: Path) -> _DirState:
 class _Reader:
     """One thread's open searcher over one generation."""
 
-    __slots__ = ("generation", "searcher")
+    __slots__ = ("generation", "searcher", "leaves")
 
     def __init__(self, generation: int, searcher: Searcher) -> None:
         self.generation = generation
         self.searcher = searcher
+        # Newest segments first (Whoosh appends new segments to the TOC).
+        self.leaves = [(s, offset, s.doc_count_all()) for s, offset in reversed(searcher.leaf_searchers())]
 
     def close(self) -> None:
         try:
             self.searcher.close()
         except Exception:  # pragma: no cover - closing is best effort
             pass
+
+
+def _leaf_hits(searcher: Searcher, query: wq.Query, need: int, small: bool, seen: set[int]) -> list[int]:
+    """Up to *need* document numbers of one segment matching *query* and not
+    in *seen*, newest first."""
+    m = query.matcher(searcher, searcher.boolean_context())
+    out: list[int] = []
+    while m.is_active():
+        d = m.id()
+        if d not in seen:
+            out.append(d)
+            if not small and len(out) >= need:
+                break
+        m.next()
+    if small:  # written oldest first (upserts): newest are last
+        out.reverse()
+        del out[need:]
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -503,12 +552,18 @@ class TicketIndex:
             reader = ix.reader()
         except Exception as exc:
             raise TicketIndexUnavailable(f"ticket index unreadable: {exc}") from exc
-        searcher = Searcher(reader, weighting=_weighting(), fromindex=ix)
-        if set(searcher.schema.names()) != set(build_schema().names()):
-            searcher.close()
-            raise TicketIndexUnavailable("the ticket index has another schema")
-        gen_read = reader.generation()
-        r = _Reader(gen if gen_read is None else gen_read, searcher)
+        try:
+            searcher = Searcher(reader, fromindex=ix)
+            if set(searcher.schema.names()) != set(build_schema().names()):
+                raise TicketIndexUnavailable("the ticket index has another schema")
+            gen_read = reader.generation()
+            r = _Reader(gen if gen_read is None else gen_read, searcher)
+        except TicketIndexUnavailable:
+            reader.close()
+            raise
+        except Exception as exc:
+            reader.close()
+            raise TicketIndexUnavailable(f"ticket index unreadable: {exc}") from exc
         with self._readers_lock:
             self._readers.append(r)
         return r
@@ -534,14 +589,14 @@ class TicketIndex:
         self._local.reader = new
         return new
 
-    def _read(self, fn: Callable[[Searcher], Any]) -> Any:
-        """Run *fn* on this thread's searcher.  A failure is retried once on a
+    def _read(self, fn: Callable[[_Reader], Any]) -> Any:
+        """Run *fn* on this thread's reader.  A failure is retried once on a
         freshly opened one (another process may have replaced the files);
         a second failure means the index is damaged."""
         for attempt in (1, 2):
             r = self._reader()
             try:
-                return fn(r.searcher)
+                return fn(r)
             except TicketIndexUnavailable:
                 raise
             except Exception as exc:
@@ -563,7 +618,7 @@ class TicketIndex:
 
     def doc_count(self) -> int:
         """Number of tickets in the index (TicketIndexUnavailable if none)."""
-        return self._read(lambda s: s.doc_count())
+        return self._read(lambda r: r.searcher.doc_count())
 
     def search(self, q: str, *, bureau_ids: Iterable[int] | None, limit: int = 500) -> list[str]:
         """Ticket numbers matching *q*, best match first, at most *limit*.
@@ -572,10 +627,10 @@ class TicketIndex:
         *bureau_ids* are returned (None: every bureau; an empty collection:
         nothing).  An empty query returns [].  Raises TicketIndexUnavailable
         when the index is missing, stale or damaged, and nothing else."""
-        restrict: wq.Query | None = None
+        restriction: wq.Query | None = None
         if bureau_ids is not None:
-            restrict = bureau_filter(bureau_ids)
-            if restrict is None:
+            restriction = bureau_restriction(bureau_ids)
+            if restriction is None:
                 return []
         try:
             limit = min(MAX_LIMIT, int(limit))
@@ -584,21 +639,30 @@ class TicketIndex:
         if limit <= 0:
             return []
         try:
-            query = build_query(q)
+            tiers = build_tiers(q)
         except Exception:  # pragma: no cover - analysis must never break search
             log.exception("ticket query analysis failed for %r", q)
             return []
-        if query is None:
+        if not tiers:
             return []
-        if restrict is not None:
-            query = Restricted(query, restrict)
-        final_query: wq.Query = query
+        queries = [tq if restriction is None else wq.And([tq, restriction]) for _name, tq in tiers]
+        return self._read(lambda r: self._search(r, queries, limit))
 
-        def run(searcher: Searcher) -> list[str]:
-            results = searcher.search(final_query, limit=limit, terms=False)
-            return [searcher.stored_fields(docnum)["number"] for _score, docnum in results.top_n]
-
-        return self._read(run)
+    @staticmethod
+    def _search(reader: _Reader, queries: list[wq.Query], limit: int) -> list[str]:
+        hits: list[tuple[Searcher, int]] = []
+        seen: list[set[int]] = [set() for _ in reader.leaves]
+        for query in queries:
+            for i, (leaf, _offset, size) in enumerate(reader.leaves):
+                need = limit - len(hits)
+                if need <= 0:
+                    break
+                found = _leaf_hits(leaf, query, need, size <= SMALL_SEGMENT, seen[i])
+                seen[i].update(found)
+                hits.extend((leaf, d) for d in found)
+            if len(hits) >= limit:
+                break
+        return [leaf.stored_fields(d)["number"] for leaf, d in hits[:limit]]
 
     # -- locks ----------------------------------------------------------------
 
@@ -627,15 +691,18 @@ class TicketIndex:
     ) -> int:
         """Replace the whole index with *docs*; returns the number indexed.
 
-        The documents are streamed into a new index in a temporary
-        sub-directory, which is swapped in with one atomic TOC write: readers
-        see the old or the new index, never a partial one.  On any error
-        (including an invalid document) the old index stays.  *progress*, if
-        given, is called with the number of documents added so far (an
-        absolute count) about 200 times when *total* is known, else every
-        1,000 documents, and once at the end.  Numbers should be unique (the
-        database's are); a repeated number is indexed twice until its next
-        upsert."""
+        *docs* is read once, oldest first (as the database yields them), and
+        spilled to compressed chunk files; the index is then written newest
+        first in a temporary sub-directory and swapped in with one atomic TOC
+        write: readers see the old or the new index, never a partial one.  On
+        any error (an invalid document included) the old index stays.
+
+        *progress*, if given, is called with an absolute, growing count that
+        reaches the number of documents at the end: reading counts for the
+        first half, indexing for the second.  It is called about 200 times
+        when *total* (the expected count) is given, else every 1,000
+        documents read or indexed.  Numbers should be unique (the database's
+        are); a repeated number is indexed twice until its next upsert."""
         state = self._state
         with state.rebuild_lock:
             self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -644,10 +711,11 @@ class TicketIndex:
                 with state.write_lock:
                     state.journals.append(journal)
                 try:
-                    return self._rebuild_locked(docs, total, progress, journal)
+                    count = self._rebuild_locked(docs, total, progress, journal)
                 finally:
                     with state.write_lock:
                         state.journals.remove(journal)
+        return count
 
     def _rebuild_locked(
         self,
@@ -657,19 +725,42 @@ class TicketIndex:
         journal: list[tuple[str, Any]],
     ) -> int:
         ensure_jieba()
-        step = max(1, total // 200) if total else 1000
-        tmp = self.index_dir / f".build-{uuid.uuid4().hex}"
-        count = 0
+        step = max(1, 2 * total // 200) if total else 1000
+        build = self.index_dir / f".build-{uuid.uuid4().hex}"
+        spill = self.index_dir / f".spill-{uuid.uuid4().hex}"
         try:
-            tmp.mkdir()
-            ix = windex.create_in(str(tmp), build_schema(), indexname=INDEXNAME)
+            build.mkdir()
+            spill.mkdir()
+            # 1. Read and validate everything, spilling chunks to disk.
+            chunks: list[Path] = []
+            chunk: list[dict[str, Any]] = []
+            count = 0
+            for doc in docs:
+                chunk.append(_check_doc(doc))
+                count += 1
+                if len(chunk) >= SPILL_CHUNK:
+                    path = spill / f"{len(chunks):06d}"
+                    path.write_bytes(zlib.compress(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL), 1))
+                    chunks.append(path)
+                    chunk = []
+                if progress is not None and count % step == 0:
+                    progress(count // 2)
+            # 2. Index newest first: the last chunk (in memory), then back.
+            ix = windex.create_in(str(build), build_schema(), indexname=INDEXNAME)
             writer = ix.writer(limitmb=REBUILD_LIMIT_MB)
+            added = 0
             try:
-                for doc in docs:
-                    writer.add_document(**doc_to_fields(doc))
-                    count += 1
-                    if progress is not None and count % step == 0:
-                        progress(count)
+                while True:
+                    for doc in reversed(chunk):
+                        writer.add_document(**_fields(doc))
+                        added += 1
+                        if progress is not None and added % step == 0:
+                            progress((count + added) // 2)
+                    if not chunks:
+                        break
+                    path = chunks.pop()
+                    chunk = pickle.loads(zlib.decompress(path.read_bytes()))
+                    path.unlink()
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -679,35 +770,41 @@ class TicketIndex:
             with self._state.write_lock, self._FileLock(self, "WRITELOCK", WRITE_LOCK_TIMEOUT):
                 if journal:
                     self._replay(ix, journal)
-                self._install(tmp)
+                self._install(build)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(build, ignore_errors=True)
+            shutil.rmtree(spill, ignore_errors=True)
         return count
 
     @staticmethod
     def _replay(ix: windex.FileIndex, journal: list[tuple[str, Any]]) -> None:
-        """Apply the changes made while the rebuild ran to the new index."""
+        """Apply the changes made while the rebuild ran to the new index
+        (each number's last state: a document, or None once deleted)."""
+        final: dict[str, dict[str, str] | None] = {}
+        for op, payload in journal:
+            for item in payload:
+                if op == "upsert":
+                    final[item["number"]] = item
+                else:
+                    final[item] = None
         writer = ix.writer()
         try:
-            for op, payload in journal:
-                if op == "upsert":
-                    for fields_ in payload:
-                        writer.update_document(**fields_)
-                else:
-                    for number in payload:
-                        writer.delete_by_term("number", number)
+            for number, f in final.items():
+                writer.delete_by_term("number", number)
+                if f is not None:
+                    writer.add_document(**f)
             _commit(writer)
         except BaseException:
             writer.cancel()
             raise
 
-    def _install(self, tmp: Path) -> None:
-        """Move the index built in *tmp* into place (caller holds the locks)."""
-        toc = TOC.read(FileStorage(str(tmp)), INDEXNAME)
-        for name in os.listdir(tmp):
-            if name.endswith(".toc") or "LOCK" in name or (tmp / name).is_dir():
+    def _install(self, build: Path) -> None:
+        """Move the index built in *build* into place (caller holds the locks)."""
+        toc = TOC.read(FileStorage(str(build)), INDEXNAME)
+        for name in os.listdir(build):
+            if name.endswith(".toc") or "LOCK" in name or (build / name).is_dir():
                 continue
-            os.replace(tmp / name, self.index_dir / name)
+            os.replace(build / name, self.index_dir / name)
         toc.generation = max(_latest_generation(self.index_dir), toc.generation) + 1
         self._write_meta()
         # TOC.write writes a temporary file and renames it: atomic switch.
@@ -765,8 +862,9 @@ class TicketIndex:
 
     def delete(self, numbers: Iterable[str]) -> None:
         """Remove the tickets with these numbers (unknown ones are ignored)."""
-        wanted = list(dict.fromkeys("".join(_text(n).split()) for n in numbers if n is not None))
-        wanted = [n for n in wanted if n]
+        if isinstance(numbers, str):
+            numbers = [numbers]
+        wanted = [n for n in dict.fromkeys("".join(_text(n).split()) for n in numbers if n is not None) if n]
         if not wanted:
             return
         with self._state.write_lock:
