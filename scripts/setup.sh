@@ -32,4 +32,4 @@ if [ ! -f "$stamp" ]; then
 fi
 
 echo "== 编译界面翻译"
-.venv/bin/pybabel compile --use-fuzzy -q -d portal/translations 2>/dev/null || .venv/bin/pybabel compile -q -d portal/translations
+.venv/bin/pybabel compile -d portal/translations >/dev/null
