@@ -47,7 +47,7 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def filesize(size: int) -> str:
     if size < 1024:
-        return f"{size} 字节"
+        return f"{size} B"
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / 1024 / 1024:.1f} MB"
@@ -67,8 +67,13 @@ def unread_notifications() -> int:
 
 
 def init_app(app: Flask) -> None:
+    from flask_babel import gettext
+
     from services.requests import display_value
-    from services.workflow import label as status_label
+    from services.workflow import label
+
+    def status_label(status: str) -> str:
+        return gettext(label(status))
 
     app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
                                  status_label=status_label, attrs=attrs, zh=zh,

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+def N_(text: str) -> str:
+    """Marks a label for translation (the web layer translates it when showing it)."""
+    return text
+
+
 SUBMITTED = "submitted"
 ACCEPTED = "accepted"
 IN_PROGRESS = "in_progress"
@@ -16,15 +21,15 @@ TRANSFERRED = "transferred"
 WITHDRAWN = "withdrawn"
 
 LABELS = {
-    SUBMITTED: "已提交，待签收",
-    ACCEPTED: "已受理",
-    IN_PROGRESS: "办理中",
-    NEED_INFO: "待补正材料",
-    COMPLETED: "已办结",
-    REJECTED: "不予受理",
-    RETURNED: "已退回联席办",
-    TRANSFERRED: "已转办",
-    WITHDRAWN: "已撤回",
+    SUBMITTED: N_("已提交，待签收"),
+    ACCEPTED: N_("已受理"),
+    IN_PROGRESS: N_("办理中"),
+    NEED_INFO: N_("待补正材料"),
+    COMPLETED: N_("已办结"),
+    REJECTED: N_("不予受理"),
+    RETURNED: N_("已退回联席办"),
+    TRANSFERRED: N_("已转办"),
+    WITHDRAWN: N_("已撤回"),
 }
 CLOSED = {COMPLETED, REJECTED, WITHDRAWN}
 
@@ -71,25 +76,25 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
-    Action("accept", "签收受理", frozenset({SUBMITTED}), ACCEPTED, HANDLERS),
-    Action("start", "开始办理", frozenset({ACCEPTED}), IN_PROGRESS, HANDLERS),
-    Action("request_info", "要求补正", frozenset({ACCEPTED, IN_PROGRESS}), NEED_INFO, HANDLERS, needs_message=True),
-    Action("reply", "答复企业", frozenset({ACCEPTED, IN_PROGRESS, NEED_INFO}), None, HANDLERS, needs_message=True),
-    Action("note", "内部备注", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO, RETURNED, COMPLETED, REJECTED}),
+    Action("accept", N_("签收受理"), frozenset({SUBMITTED}), ACCEPTED, HANDLERS),
+    Action("start", N_("开始办理"), frozenset({ACCEPTED}), IN_PROGRESS, HANDLERS),
+    Action("request_info", N_("要求补正"), frozenset({ACCEPTED, IN_PROGRESS}), NEED_INFO, HANDLERS, needs_message=True),
+    Action("reply", N_("答复企业"), frozenset({ACCEPTED, IN_PROGRESS, NEED_INFO}), None, HANDLERS, needs_message=True),
+    Action("note", N_("内部备注"), frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO, RETURNED, COMPLETED, REJECTED}),
            None, HANDLERS, needs_message=True, public=False),
-    Action("complete", "办结", frozenset({ACCEPTED, IN_PROGRESS}), COMPLETED, HANDLERS, needs_message=True),
-    Action("reject", "不予受理", frozenset({SUBMITTED, ACCEPTED}), REJECTED, HANDLERS, needs_message=True),
-    Action("return", "退回联席办", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS}), RETURNED, HANDLERS,
+    Action("complete", N_("办结"), frozenset({ACCEPTED, IN_PROGRESS}), COMPLETED, HANDLERS, needs_message=True),
+    Action("reject", N_("不予受理"), frozenset({SUBMITTED, ACCEPTED}), REJECTED, HANDLERS, needs_message=True),
+    Action("return", N_("退回联席办"), frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS}), RETURNED, HANDLERS,
            needs_message=True),
-    Action("transfer", "转办", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, RETURNED}), SUBMITTED, LEADS,
+    Action("transfer", N_("转办"), frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, RETURNED}), SUBMITTED, LEADS,
            needs_message=True, needs_bureau=True),
-    Action("co_handle", "请求协办", OPEN_WORK, None, LEADS, needs_message=True, public=False, needs_bureau=True),
-    Action("co_reply", "协办意见", OPEN_WORK, None, HANDLERS, needs_message=True, public=False),
-    Action("supervise", "督办", frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO, RETURNED}), None,
+    Action("co_handle", N_("请求协办"), OPEN_WORK, None, LEADS, needs_message=True, public=False, needs_bureau=True),
+    Action("co_reply", N_("协办意见"), OPEN_WORK, None, HANDLERS, needs_message=True, public=False),
+    Action("supervise", N_("督办"), frozenset({SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO, RETURNED}), None,
            SUPERVISORS, needs_message=True, public=False),
 )}
 # The enterprise's own action on a ticket (see services.requests.provide_info).
-PROVIDE_INFO = Action("provide_info", "补正材料", frozenset({NEED_INFO}), IN_PROGRESS, ("enterprise",))
+PROVIDE_INFO = Action("provide_info", N_("补正材料"), frozenset({NEED_INFO}), IN_PROGRESS, ("enterprise",))
 
 
 def allowed_actions(status: str, role: str) -> list[Action]:
