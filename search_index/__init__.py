@@ -12,3 +12,4 @@ from .index import CatalogIndex
 from .results import Hit, IndexUnavailable, SearchResult
 
 __all__ = ["CatalogIndex", "SearchResult", "Hit", "IndexUnavailable"]
+from .tickets import TicketIndex, TicketIndexUnavailable  # noqa: E402,F401

@@ -12,20 +12,22 @@ What a query matches
 * Chinese words and phrases, analysed like the catalog
   (:class:`search_index.analysis.ChineseTokenizer`: CJK unigrams + bigrams +
   jieba words, Latin words).  Every word of the query is required (AND); a
-  word of two or more CJK characters matches where all its bigrams occur
-  (no positions are indexed), a single character where it occurs.  The
-  catalog's colloquial synonyms apply ("地磅" also finds "汽车衡").
+  word of two or more CJK characters matches where all its bigrams occur in
+  one field (no positions are indexed), a single character where it occurs.
+  The catalog's colloquial synonyms apply ("地磅" also finds "汽车衡").
 * A ticket or request number, whole or as a prefix of at least
-  ``MIN_NUMBER_PREFIX`` characters ("LX2026112900000").
-* A USCC, whole or any fragment of at least ``USCC_GRAM`` characters.
+  ``MIN_NUMBER_PREFIX`` characters ("LX2026112900000"), any letter case,
+  full-width or not.
+* A USCC, whole or any fragment of at least ``MIN_ID_TOKEN`` characters
+  (overlapping ``USCC_GRAM``-grams are indexed).
 * The enterprise name, whole (one term) or by its words.
 
 Query text is never parsed as query syntax: the Whoosh query is built term by
-term, so ``AND``, ``*``, ``"``, ``:`` … are plain characters.
+term (:func:`build_tiers`), so ``AND``, ``*``, ``"``, ``:`` … are plain text.
 
 Ranking ("best match first")
 ----------------------------
-Results come in tiers, each tier newest first (see Speed):
+Results come in tiers, each tier newest first:
 
 1. the exact ticket or request number;
 2. a number prefix or a USCC (fragment);
@@ -34,37 +36,46 @@ Results come in tiers, each tier newest first (see Speed):
 5. every word found anywhere (free text included).
 
 A ticket appears once, in its best tier.  Word frequencies (BM25) are not
-used: among tickets that all contain the words, the recent ones matter most
-to staff, and this ordering lets a search stop after ``limit`` hits instead
-of scoring every posting of a common word.
+used: among tickets that all contain the words, the recent ones matter most to
+staff, and this order lets a search stop after ``limit`` hits instead of
+scoring every posting of a common word.  "Newest" is index order: the order in
+which ``rebuild`` received the documents (the database yields them oldest
+first), then tickets upserted since, most recent last.
 
 Bureau restriction
 ------------------
-Every tier's query is ``And([tier_query, Or(bureau terms)])``: the
-restriction is a clause of the Whoosh query itself, so nothing can bypass it,
-and the intersection skips the postings of other bureaus.  ``None`` means
-every bureau; an empty collection returns ``[]`` without searching.
+Every tier's query is ``And([tier_query, Or(bureau terms)])``: the restriction
+is a clause of the Whoosh query itself, evaluated with the rest, so no hit can
+escape it.  ``None`` means every bureau; an empty collection returns ``[]``
+without searching.
 
-Speed
------
-Only the ticket number is stored; text fields index term existence only (no
-frequencies, lengths or positions).  A search walks the matches of each tier
-in index order and stops at ``limit``.  ``rebuild`` writes the documents in
-reverse input order (the database yields them oldest first), so index order
-is newest first; tickets upserted since then live in later, smaller segments,
-which are read first and, when small, newest first too.  A searcher is kept
-open per thread and reopened when the index generation on disk changes (a
-commit by this process or another one).
+Evaluation (speed)
+------------------
+Whoosh stores the index (segments, postings, locking, atomic commits).
+Whoosh's pure-Python matchers need hundreds of milliseconds to intersect
+common terms over 100,000 tickets, so the tier queries -- plain ``Term`` /
+``And`` / ``Or`` trees -- are evaluated over per-segment bitmaps instead: a
+term's postings are read once (whole blocks at a time) into a Python integer
+with one bit per document, cached (LRU, ``BITMAP_CACHE_BYTES``) and combined
+with C-speed ``&`` / ``|``; a ``Prefix`` expands the segment's lexicon.  Only
+the ticket number is stored; every field indexes term existence only (no
+frequencies, lengths or positions).  The tests check that this evaluation
+matches Whoosh's own (``searcher.docs_for_query``) on the same queries.
+
+``rebuild`` writes one segment per ``SEGMENT_DOCS`` documents; later upserts
+add small segments, merged by size tiers (``MERGE_FACTOR``).  Segment and
+document order is chronological, which the search walks backwards.
 
 Concurrency and maintenance
 ---------------------------
 * Writers in one process serialise on a per-directory lock, then take
   Whoosh's file lock (other processes) with a timeout.
-* ``rebuild`` builds a new index in a temporary sub-directory (spilling the
-  input to compressed chunk files, so that a million documents never sit in
-  memory) and swaps it in with one atomic TOC write.  It does not block
-  ``upsert``/``delete``: changes made by this process while a rebuild runs
-  go to the live index *and* are replayed into the new one before the swap.
+* ``rebuild`` builds the new index in a temporary sub-directory and swaps it in
+  with one atomic TOC write.  It does not block ``upsert``/``delete``: changes
+  made by this process while a rebuild runs go to the live index *and* are
+  replayed into the new one before the swap.
+* Each thread keeps its own reader, reopened when the generation on disk
+  changes (a commit by this process or another one).
 * A missing, stale (other schema version) or unreadable index makes
   ``search``/``doc_count`` raise :class:`TicketIndexUnavailable`; the caller
   rebuilds it from the database.  ``upsert``/``delete`` on such an index do
@@ -77,25 +88,29 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import re
 import shutil
 import threading
 import time
 import uuid
-import zlib
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import jieba
 from whoosh import fields, formats
+from whoosh.analysis import KeywordAnalyzer
 from whoosh import index as windex
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
-from whoosh.searching import Searcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util.filelock import try_for
 
 from .analysis import (
@@ -109,7 +124,14 @@ from .analysis import (
     normalize,
 )
 
-__all__ = ["TicketIndex", "TicketIndexUnavailable", "build_schema", "build_tiers", "doc_to_fields"]
+__all__ = [
+    "TicketIndex",
+    "TicketIndexUnavailable",
+    "build_schema",
+    "build_tiers",
+    "bureau_restriction",
+    "doc_to_fields",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,37 +140,46 @@ log = logging.getLogger(__name__)
 INDEXNAME = "TICKETS"
 #: Bump when the schema or the analysis changes: an index written by another
 #: version is reported unavailable (and rebuilt by the caller).
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 META_FILE = "ticket_index.json"
 
-#: Shortest number prefix that is searchable ("LX202611": a month).
+#: Number prefixes of MIN_NUMBER_PREFIX ("LX202611": a month) to
+#: MAX_INDEXED_PREFIX characters are indexed terms; longer prefixes are found
+#: by expanding the (sorted) lexicon of whole numbers, which then holds few
+#: matches.  Shorter ones are not number queries.
 MIN_NUMBER_PREFIX = 8
-#: USCC fragments are found through n-grams of this size (so a partial USCC
-#: must have at least this many characters).
-USCC_GRAM = 6
+MAX_INDEXED_PREFIX = 13
+#: At most this many whole numbers per segment for one prefix.
+MAX_PREFIX_EXPANSIONS = 2_000
+#: USCCs are indexed as overlapping n-grams of this size; a USCC fragment
+#: (any part, MIN_ID_TOKEN characters or more) matches where all its n-grams
+#: occur.
+USCC_GRAM = 3
 #: Shortest letters-and-digits query token tried as a number / USCC fragment.
 MIN_ID_TOKEN = 6
 #: Caps that keep a pathological query bounded.
 MAX_WORDS = 10
 MAX_LIMIT = 10_000
-#: Segments up to this size are read whole and returned newest first; larger
-#: ones are read in index order and left as soon as enough hits are found.
-SMALL_SEGMENT = 5_000
+
+#: Documents per segment written by ``rebuild``.
+SEGMENT_DOCS = 100_000
+#: Upsert segments are merged when MERGE_FACTOR of them of the same size tier
+#: (1-9, 10-99, … documents) are the newest ones, up to tier MAX_MERGE_TIER.
+MERGE_FACTOR = 10
+MAX_MERGE_TIER = 3
+#: Postings per block (Whoosh's default is 128; bitmaps read whole lists).
+POSTINGS_BLOCK = 1024
+#: Memory for cached term bitmaps, shared by every index of the process.
+BITMAP_CACHE_BYTES = 96 * 1024 * 1024
 
 #: Seconds a writer waits for another writer (thread or process).
 WRITE_LOCK_TIMEOUT = 60.0
 #: Seconds a rebuild waits for another process's rebuild of the same index.
 REBUILD_LOCK_TIMEOUT = 3600.0
 LOCK_RETRY_DELAY = 0.05
-#: Memory for the rebuild's segment writer, in MB.
-REBUILD_LIMIT_MB = 256
-#: Documents per spill file while a rebuild reads its input.
-SPILL_CHUNK = 10_000
 
 _TOC_RE = re.compile(r"^_%s_([0-9]+)\.toc$" % INDEXNAME)
 _ALNUM_RE = re.compile("[0-9a-z]+")
-#: The stored document keys (after validation) a rebuild spills to disk.
-_DOC_KEYS = ("number", "request_number", "status", "bureau_ids", "enterprise", "uscc", "services", "text")
 
 
 class TicketIndexUnavailable(Exception):
@@ -161,28 +192,47 @@ class TicketIndexUnavailable(Exception):
 
 
 def _words_field() -> fields.FieldType:
-    """Chinese-analysed text, term existence only (small, fast postings)."""
+    """Chinese-analysed text, term existence only."""
     return fields.FieldType(formats.Existence(), ChineseTokenizer())
 
 
+def _terms_field() -> fields.FieldType:
+    """Space-separated terms (already normalised), term existence only
+    (``fields.KEYWORD`` would store frequencies)."""
+    return fields.FieldType(formats.Existence(), KeywordAnalyzer())
+
+
 def build_schema() -> fields.Schema:
-    """The ticket schema (a new instance each time: schemas are mutable)."""
+    """The ticket schema (a new instance each time: schemas are mutable).
+
+    Every indexed field has the Existence format (see ``_ExistencePool``)."""
     return fields.Schema(
-        # The only stored field: what search returns.  Unique for updates.
-        number=fields.ID(stored=True, unique=True),
-        # Number/request-number prefixes, and "=" + each whole number.
-        idp=fields.KEYWORD(lowercase=False),
+        # The ticket number as given: the only stored field, what search returns.
+        number=fields.STORED(),
+        # The normalised ticket number (the key of updates and deletions) and
+        # request number; prefixes of either, up to MAX_INDEXED_PREFIX.
+        key=fields.ID(),
+        req=fields.ID(),
+        idp=_terms_field(),
         # USCC n-grams.
-        uscc=fields.KEYWORD(lowercase=False),
+        uscc=_terms_field(),
         # The whole enterprise name (normalised, without spaces).
         ent=fields.ID(),
         # Owning and co-handling bureau ids: the access restriction.
-        bureau=fields.KEYWORD(lowercase=False),
+        bureau=_terms_field(),
         status=fields.ID(),
-        # Enterprise and service names; everything (names and free text).
+        # Enterprise and service names; the free text.
         head=_words_field(),
-        body=_words_field(),
+        text=_words_field(),
     )
+
+
+def _codec() -> W3Codec:
+    codec = W3Codec(blocklimit=POSTINGS_BLOCK)
+    # Nothing is scored: skip the per-posting field-length lookups (which
+    # stat a file for every posting when a field has no lengths).
+    codec.length_stats = False
+    return codec
 
 
 def _text(value: Any) -> str:
@@ -198,22 +248,27 @@ def _compact(value: Any) -> str:
     return "".join(normalize(_text(value)).split())
 
 
-def _number_terms(*numbers: str) -> list[str]:
+def _number_key(value: Any) -> str:
+    """The indexed form of a ticket/request number."""
+    return _compact(value)
+
+
+def _prefix_terms(*numbers: str) -> list[str]:
     terms: set[str] = set()
     for num in numbers:
-        if not num:
-            continue
-        terms.add("=" + num)
-        for n in range(min(MIN_NUMBER_PREFIX, len(num)), len(num) + 1):
+        for n in range(MIN_NUMBER_PREFIX, min(len(num), MAX_INDEXED_PREFIX) + 1):
             terms.add(num[:n])
     return sorted(terms)
 
 
-def _uscc_terms(uscc: str) -> list[str]:
-    alnum = "".join(_ALNUM_RE.findall(uscc))
+def _grams(alnum: str) -> list[str]:
     if len(alnum) <= USCC_GRAM:
         return [alnum] if alnum else []
-    return sorted({alnum[i : i + USCC_GRAM] for i in range(len(alnum) - USCC_GRAM + 1)})
+    return list(dict.fromkeys(alnum[i : i + USCC_GRAM] for i in range(len(alnum) - USCC_GRAM + 1)))
+
+
+def _uscc_terms(uscc: str) -> list[str]:
+    return sorted(_grams("".join(_ALNUM_RE.findall(uscc))))
 
 
 def _bureau_term(value: Any) -> str | None:
@@ -231,9 +286,9 @@ def _bureau_term(value: Any) -> str | None:
     return str(ivalue)
 
 
-def _check_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The document's known keys, validated (ValueError when it has no
-    number or a bureau id that is not an integer)."""
+def doc_to_fields(doc: Mapping[str, Any]) -> dict[str, str]:
+    """Convert a ticket document into Whoosh field values (ValueError when
+    it has no number or a bureau id that is not an integer)."""
     if not isinstance(doc, Mapping):
         raise ValueError(f"ticket document must be a mapping, not {type(doc).__name__}")
     number = "".join(_text(doc.get("number")).split())
@@ -242,41 +297,30 @@ def _check_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
     bureaus = doc.get("bureau_ids") or ()
     if isinstance(bureaus, (str, int)):
         bureaus = [bureaus]
-    terms = []
+    terms = set()
     for b in bureaus:
         term = _bureau_term(b)
         if term is None:
             raise ValueError(f"ticket {number}: invalid bureau id {b!r}")
-        terms.append(term)
+        terms.add(term)
     services = doc.get("services") or ()
     if isinstance(services, str):
         services = [services]
-    out = {k: doc.get(k) for k in _DOC_KEYS}
-    out.update(number=number, bureau_ids=terms, services=[_text(s) for s in services])
-    return out
-
-
-def _fields(doc: Mapping[str, Any]) -> dict[str, str]:
-    """Whoosh field values of a checked document."""
     enterprise = _text(doc.get("enterprise"))
-    head = "\n".join(t for t in (enterprise, _text(doc.get("services"))) if t)
+    key, req = _number_key(number), _number_key(doc.get("request_number"))
     out = {
-        "number": doc["number"],
-        "idp": " ".join(_number_terms(_compact(doc["number"]), _compact(doc.get("request_number")))),
+        "number": number,
+        "key": key,
+        "req": req,
+        "idp": " ".join(_prefix_terms(key, req)),
         "uscc": " ".join(_uscc_terms(_compact(doc.get("uscc")))),
         "ent": _compact(enterprise),
-        "bureau": " ".join(sorted(set(doc["bureau_ids"]))),
+        "bureau": " ".join(sorted(terms)),
         "status": _text(doc.get("status")).strip(),
-        "head": head,
-        "body": "\n".join(t for t in (head, _text(doc.get("text"))) if t),
+        "head": "\n".join(t for t in (enterprise, _text(list(services))) if t),
+        "text": _text(doc.get("text")),
     }
     return {k: v for k, v in out.items() if v != ""}
-
-
-def doc_to_fields(doc: Mapping[str, Any]) -> dict[str, str]:
-    """Convert a ticket document into Whoosh field values (ValueError when
-    it has no number or an invalid bureau id)."""
-    return _fields(_check_doc(doc))
 
 
 # --------------------------------------------------------------------------
@@ -315,6 +359,13 @@ def _runs(text: str) -> Iterator[tuple[int, str]]:
         i = j
 
 
+def _cjk_form(field: str, word: str) -> wq.Query:
+    if len(word) == 1:
+        return wq.Term(field, word)
+    grams = [wq.Term(field, g) for g in dict.fromkeys(word[i : i + 2] for i in range(len(word) - 1))]
+    return grams[0] if len(grams) == 1 else wq.And(grams)
+
+
 @dataclass(frozen=True)
 class _Word:
     """One required word of a query.
@@ -326,46 +377,41 @@ class _Word:
     kind: str
     forms: tuple[str, ...]
 
-    def text_query(self, field: str) -> wq.Query | None:
+    def in_field(self, field: str) -> wq.Query:
         if self.kind == "cjk":
             alts = [_cjk_form(field, f) for f in self.forms]
             return alts[0] if len(alts) == 1 else wq.Or(alts)
         parts = [wq.Term(field, p) for p in self.forms[0].split("-") if p]
-        if not parts:
-            return None
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
-    def exact_number_query(self) -> wq.Query | None:
+    def anywhere(self) -> wq.Query:
+        return wq.Or([self.in_field("head"), self.in_field("text")])
+
+    def exact_number(self) -> wq.Query | None:
+        """The ticket or request with exactly this number."""
         token = self.forms[0]
         if len(token) < MIN_NUMBER_PREFIX:
             return None
-        return wq.Term("idp", "=" + token)
+        return wq.Or([wq.Term("key", token), wq.Term("req", token)])
 
-    def id_query(self) -> wq.Query:
+    def identifier(self) -> wq.Query:
+        """Tickets whose number or request number starts with this token, or
+        whose USCC contains it."""
         token = self.forms[0]
         alts: list[wq.Query] = []
-        if len(token) >= MIN_NUMBER_PREFIX:
+        if MIN_NUMBER_PREFIX <= len(token) <= MAX_INDEXED_PREFIX:
             alts.append(wq.Term("idp", token))
+        elif len(token) > MAX_INDEXED_PREFIX:
+            alts += [wq.Prefix("key", token), wq.Prefix("req", token)]
         alnum = token.replace("-", "")
-        if len(alnum) >= USCC_GRAM:
-            # Grams covering the fragment (overlapping only at the end).
-            starts = list(range(0, len(alnum) - USCC_GRAM + 1, USCC_GRAM))
-            if starts[-1] != len(alnum) - USCC_GRAM:
-                starts.append(len(alnum) - USCC_GRAM)
-            grams = [wq.Term("uscc", g) for g in dict.fromkeys(alnum[s : s + USCC_GRAM] for s in starts)]
+        if len(alnum) >= MIN_ID_TOKEN:
+            grams = [wq.Term("uscc", g) for g in _grams(alnum)]
             alts.append(grams[0] if len(grams) == 1 else wq.And(grams))
         return alts[0] if len(alts) == 1 else wq.Or(alts)
 
 
-def _cjk_form(field: str, word: str) -> wq.Query:
-    if len(word) == 1:
-        return wq.Term(field, word)
-    grams = [wq.Term(field, g) for g in dict.fromkeys(word[i : i + 2] for i in range(len(word) - 1))]
-    return grams[0] if len(grams) == 1 else wq.And(grams)
-
-
 def _words(q: str) -> tuple[list[_Word], str]:
-    """The required words of user text *q* and its compact form."""
+    """The required words of user text *q*, and *q* compacted."""
     text = normalize(clean_text(q)[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
     words: list[_Word] = []
     for cls, run in _runs(text):
@@ -373,43 +419,39 @@ def _words(q: str) -> tuple[list[_Word], str]:
             ensure_jieba()
             cut = [w for w in jieba.cut(run, HMM=True) if w.strip()]
             content = [w for w in cut if w not in STOPWORDS] or cut
-            for w in content:
-                words.append(_Word("cjk", (w, *SYNONYMS.get(w, ()))))
+            words.extend(_Word("cjk", (w, *SYNONYMS.get(w, ()))) for w in content)
         elif len(run) >= MIN_ID_TOKEN and run.isascii() and any(ch.isdigit() for ch in run):
             words.append(_Word("id", (run,)))
         else:
             words.append(_Word("latin", (run,)))
         if len(words) >= MAX_WORDS:
             break
-    words = list(dict.fromkeys(words))[:MAX_WORDS]
-    return words, "".join(text.split())
+    return list(dict.fromkeys(words))[:MAX_WORDS], "".join(text.split())
 
 
-def _all(queries: list[wq.Query | None]) -> wq.Query | None:
-    if any(q is None for q in queries) or not queries:
-        return None
+def _and(queries: list[wq.Query]) -> wq.Query:
     return queries[0] if len(queries) == 1 else wq.And(queries)
 
 
-def build_tiers(q: str | None) -> list[tuple[str, wq.Query]]:
-    """The tier queries for user text *q*, best tier first (see the module
-    docstring); empty when nothing in *q* is searchable."""
+def build_tiers(q: Any) -> list[tuple[str, wq.Query]]:
+    """The Whoosh queries for user text *q*, best tier first, as
+    ``(tier name, query)``; empty when nothing in *q* is searchable."""
     if not q or not isinstance(q, str):
         return []
     words, compact = _words(q)
     if not words:
         return []
-    tiers: list[tuple[str, wq.Query | None]] = []
+    tiers: list[tuple[str, wq.Query]] = []
     if any(w.kind == "id" for w in words):
-        tiers.append(("number", _all([
-            (w.exact_number_query() or w.id_query()) if w.kind == "id" else w.text_query("body") for w in words
+        tiers.append(("number", _and([
+            (w.exact_number() or w.identifier()) if w.kind == "id" else w.anywhere() for w in words
         ])))
-        tiers.append(("id", _all([w.id_query() if w.kind == "id" else w.text_query("body") for w in words])))
+        tiers.append(("identifier", _and([w.identifier() if w.kind == "id" else w.anywhere() for w in words])))
     if any(is_cjk(ch) for ch in compact):
         tiers.append(("enterprise", wq.Term("ent", compact)))
-    tiers.append(("head", _all([w.text_query("head") for w in words])))
-    tiers.append(("body", _all([w.text_query("body") for w in words])))
-    return [(name, tq) for name, tq in tiers if tq is not None]
+    tiers.append(("names", _and([w.in_field("head") for w in words])))
+    tiers.append(("anywhere", _and([w.anywhere() for w in words])))
+    return tiers
 
 
 def bureau_restriction(bureau_ids: Iterable[Any]) -> wq.Query | None:
@@ -425,8 +467,235 @@ def bureau_restriction(bureau_ids: Iterable[Any]) -> wq.Query | None:
 
 
 # --------------------------------------------------------------------------
-# Helpers
+# Bitmap evaluation
 # --------------------------------------------------------------------------
+
+_BITS = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+def _bitmap(docnums: Iterable[int], nbytes: int) -> int:
+    """A Python int with bit ``d`` set for each doc number ``d``."""
+    buf = bytearray(nbytes)
+    for d in docnums:
+        buf[d >> 3] |= _BITS[d & 7]
+    return int.from_bytes(buf, "little")
+
+
+def _postings(reader: SegmentReader, field: str, text: str) -> Iterable[int]:
+    """Doc numbers of a term in one segment, deleted documents included.
+
+    Reads the W3 codec's blocks whole (unpickle + ``accumulate`` in C);
+    falls back to the generic matcher protocol for other matcher types."""
+    try:
+        m = reader.postings(field, text)
+    except TermNotFound:
+        return ()
+    if isinstance(m, FilterMatcher):  # deletions are masked by the caller
+        m = m.child
+    if not isinstance(m, W3LeafMatcher):
+        return list(m.all_ids())
+    ids: list[int] = []
+    while True:
+        if m._data is None:
+            m._read_data()
+        block = m._data[0]
+        ids.extend(block if m._byteids else accumulate(block))
+        if m._lastblock:
+            return ids
+        m._goto(m._nextoffset)
+
+
+class _BitmapCache:
+    """Process-wide LRU of term bitmaps by (segment id, field, term).
+
+    A segment's postings never change (deletions are masked separately), so
+    entries stay valid across generations until evicted."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> int | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, str, str], value: int) -> None:
+        size = 64 + (value.bit_length() >> 3)
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._data:
+                return
+            self._data[key] = value
+            self._bytes += size
+            while self._bytes > self.max_bytes and self._data:
+                _k, old = self._data.popitem(last=False)
+                self._bytes -= 64 + (old.bit_length() >> 3)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+
+_CACHE = _BitmapCache(BITMAP_CACHE_BYTES)
+
+
+class _Segment:
+    """One segment of an open reader: its doc numbers as bit positions."""
+
+    __slots__ = ("reader", "id", "size", "nbytes", "base", "_live")
+
+    def __init__(self, reader: SegmentReader, base: int) -> None:
+        self.reader = reader
+        self.id = reader.segment().segment_id()
+        self.size = reader.doc_count_all()
+        self.nbytes = (self.size + 7) >> 3
+        self.base = base
+        self._live: int | None = None
+
+    def live(self) -> int:
+        """Mask of the documents not deleted in this generation (deletions
+        only ever grow, so their count identifies the mask)."""
+        if self._live is None:
+            segment = self.reader.segment()
+            deleted = segment.deleted_count()
+            key = (self.id, "", str(deleted))  # "" is no field name
+            mask = _CACHE.get(key)
+            if mask is None:
+                mask = (1 << self.size) - 1
+                if deleted:
+                    mask &= ~_bitmap(segment.deleted_docs(), self.nbytes)
+                _CACHE.put(key, mask)
+            self._live = mask
+        return self._live
+
+    def term(self, field: str, text: str) -> int:
+        key = (self.id, field, text)
+        bits = _CACHE.get(key)
+        if bits is None:
+            bits = _bitmap(_postings(self.reader, field, text), self.nbytes)
+            _CACHE.put(key, bits)
+        return bits
+
+
+def _evaluate(q: wq.Query, seg: _Segment, memo: dict[tuple[str, str], int]) -> int:
+    """The documents of *seg* matching *q* (Term/Prefix/And/Or only), as a
+    bitmap (deleted documents included)."""
+    if isinstance(q, wq.Term):
+        key = (q.fieldname, q.text)
+        bits = memo.get(key)
+        if bits is None:
+            bits = memo[key] = seg.term(q.fieldname, q.text)
+        return bits
+    if isinstance(q, wq.Prefix):
+        bits = 0
+        for n, btext in enumerate(seg.reader.expand_prefix(q.fieldname, q.text)):
+            if n >= MAX_PREFIX_EXPANSIONS:
+                break
+            bits |= seg.term(q.fieldname, btext.decode("utf-8"))
+        return bits
+    if isinstance(q, wq.And):
+        result = -1
+        for sub in q.subqueries:
+            result &= _evaluate(sub, seg, memo)
+            if not result:
+                return 0
+        return result if result != -1 else 0
+    if isinstance(q, wq.Or):
+        result = 0
+        for sub in q.subqueries:
+            result |= _evaluate(sub, seg, memo)
+        return result
+    raise TypeError(f"unsupported query type {type(q).__name__}")
+
+
+def _highest(bits: int, count: int) -> list[int]:
+    """The *count* highest set bit positions of *bits*, highest first."""
+    out: list[int] = []
+    while bits and len(out) < count:
+        top = bits.bit_length() - 1
+        out.append(top)
+        bits ^= 1 << top
+    return out
+
+
+# --------------------------------------------------------------------------
+# Writing helpers
+# --------------------------------------------------------------------------
+
+
+class _ExistencePool:
+    """Stands in for Whoosh's PostingPool (``SegmentWriter.pool``).
+
+    Every field of the schema has the Existence format, so a posting is only
+    a doc number: they are kept per term in ``array('I')`` (4 bytes each)
+    instead of Whoosh's pickled, externally sorted tuples, which makes
+    indexing several times faster and bounds its memory."""
+
+    def __init__(self) -> None:
+        self._terms: dict[tuple[str, bytes], array] = {}
+        self._unsorted: set[tuple[str, bytes]] = set()
+        self.fieldnames: set[str] = set()
+
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        fieldname, btext, docnum, weight, value = item
+        if value or weight != 1.0:
+            raise ValueError(f"field {fieldname!r} does not have the Existence format")
+        key = (fieldname, btext)
+        docs = self._terms.get(key)
+        if docs is None:
+            docs = self._terms[key] = array("I")
+            self.fieldnames.add(fieldname)
+        elif docnum <= docs[-1]:
+            self._unsorted.add(key)
+        docs.append(docnum)
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        for key in sorted(self._terms):
+            docs: Iterable[int] = self._terms[key]
+            if key in self._unsorted:
+                docs = sorted(set(docs))
+            fieldname, btext = key
+            for d in docs:
+                yield fieldname, btext, d, 1.0, b""
+
+    def cleanup(self) -> None:
+        self._terms.clear()
+        self._unsorted.clear()
+
+
+def _writer(ix: windex.FileIndex, **kwargs: Any) -> Any:
+    writer = ix.writer(codec=_codec(), **kwargs)
+    writer.pool = _ExistencePool()
+    return writer
+
+
+def _tier(size: int) -> int:
+    """Size tier of a segment: 0 for 1-9 documents, 1 for 10-99, …"""
+    return len(str(max(1, size))) - 1
+
+
+def _merge_run(segments: list[Any]) -> list[Any]:
+    """The newest segments to merge into the next commit: the trailing run of
+    segments of the newest one's size tier, if it has MERGE_FACTOR of them
+    (keeping segment order, and so document order, chronological)."""
+    if not segments:
+        return []
+    tier = _tier(segments[-1].doc_count_all())
+    if tier > MAX_MERGE_TIER:
+        return []
+    run = []
+    for seg in reversed(segments):
+        if _tier(seg.doc_count_all()) != tier:
+            break
+        run.append(seg)
+    return list(reversed(run)) if len(run) >= MERGE_FACTOR else []
 
 
 def _latest_generation(folder: Path) -> int:
@@ -443,11 +712,11 @@ def _latest_generation(folder: Path) -> int:
     return gen
 
 
-def _commit(writer: Any) -> None:
+def _commit(writer: Any, **kwargs: Any) -> None:
     """Commit and break the writer's searcher reference cycle at once (it
-    otherwise keeps the old segment's files open until the next full GC)."""
+    otherwise keeps the old segments' files open until the next full GC)."""
     searcher = getattr(writer, "_searcher", None)
-    writer.commit()
+    writer.commit(**kwargs)
     if searcher is not None:
         try:
             searcher.__dict__.clear()
@@ -476,39 +745,21 @@ def _dir_state(path: Path) -> _DirState:
 
 
 class _Reader:
-    """One thread's open searcher over one generation."""
+    """One thread's open reader over one generation, newest segment first."""
 
-    __slots__ = ("generation", "searcher", "leaves")
+    __slots__ = ("generation", "reader", "segments")
 
-    def __init__(self, generation: int, searcher: Searcher) -> None:
+    def __init__(self, generation: int, reader: Any) -> None:
         self.generation = generation
-        self.searcher = searcher
-        # Newest segments first (Whoosh appends new segments to the TOC).
-        self.leaves = [(s, offset, s.doc_count_all()) for s, offset in reversed(searcher.leaf_searchers())]
+        self.reader = reader
+        leaves = [(r, base) for r, base in reader.leaf_readers() if r.doc_count_all()]
+        self.segments = [_Segment(r, base) for r, base in reversed(leaves)]
 
     def close(self) -> None:
         try:
-            self.searcher.close()
+            self.reader.close()
         except Exception:  # pragma: no cover - closing is best effort
             pass
-
-
-def _leaf_hits(searcher: Searcher, query: wq.Query, need: int, small: bool, seen: set[int]) -> list[int]:
-    """Up to *need* document numbers of one segment matching *query* and not
-    in *seen*, newest first."""
-    m = query.matcher(searcher, searcher.boolean_context())
-    out: list[int] = []
-    while m.is_active():
-        d = m.id()
-        if d not in seen:
-            out.append(d)
-            if not small and len(out) >= need:
-                break
-        m.next()
-    if small:  # written oldest first (upserts): newest are last
-        out.reverse()
-        del out[need:]
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -553,11 +804,10 @@ class TicketIndex:
         except Exception as exc:
             raise TicketIndexUnavailable(f"ticket index unreadable: {exc}") from exc
         try:
-            searcher = Searcher(reader, fromindex=ix)
-            if set(searcher.schema.names()) != set(build_schema().names()):
+            if set(reader.schema.names()) != set(build_schema().names()):
                 raise TicketIndexUnavailable("the ticket index has another schema")
             gen_read = reader.generation()
-            r = _Reader(gen if gen_read is None else gen_read, searcher)
+            r = _Reader(gen if gen_read is None or gen_read < 0 else gen_read, reader)
         except TicketIndexUnavailable:
             reader.close()
             raise
@@ -577,7 +827,7 @@ class TicketIndex:
         r.close()
 
     def _reader(self) -> _Reader:
-        """This thread's searcher on the newest generation."""
+        """This thread's reader on the newest generation."""
         gen = _latest_generation(self.index_dir)
         current: _Reader | None = getattr(self._local, "reader", None)
         if current is not None and current.generation == gen:
@@ -608,8 +858,8 @@ class TicketIndex:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
-        """Close every searcher this instance opened (call when no search
-        is running, e.g. at shutdown or in tests)."""
+        """Close every reader this instance opened (call when no search is
+        running, e.g. at shutdown or in tests)."""
         with self._readers_lock:
             readers, self._readers = self._readers, []
         for r in readers:
@@ -618,7 +868,7 @@ class TicketIndex:
 
     def doc_count(self) -> int:
         """Number of tickets in the index (TicketIndexUnavailable if none)."""
-        return self._read(lambda r: r.searcher.doc_count())
+        return self._read(lambda r: r.reader.doc_count())
 
     def search(self, q: str, *, bureau_ids: Iterable[int] | None, limit: int = 500) -> list[str]:
         """Ticket numbers matching *q*, best match first, at most *limit*.
@@ -650,19 +900,26 @@ class TicketIndex:
 
     @staticmethod
     def _search(reader: _Reader, queries: list[wq.Query], limit: int) -> list[str]:
-        hits: list[tuple[Searcher, int]] = []
-        seen: list[set[int]] = [set() for _ in reader.leaves]
+        segments = reader.segments
+        memos: list[dict[tuple[str, str], int]] = [{} for _ in segments]
+        taken = [0] * len(segments)
+        hits: list[tuple[_Segment, int]] = []
         for query in queries:
-            for i, (leaf, _offset, size) in enumerate(reader.leaves):
+            for i, seg in enumerate(segments):
                 need = limit - len(hits)
                 if need <= 0:
                     break
-                found = _leaf_hits(leaf, query, need, size <= SMALL_SEGMENT, seen[i])
-                seen[i].update(found)
-                hits.extend((leaf, d) for d in found)
-            if len(hits) >= limit:
-                break
-        return [leaf.stored_fields(d)["number"] for leaf, d in hits[:limit]]
+                bits = _evaluate(query, seg, memos[i])
+                if not bits:
+                    continue
+                bits &= seg.live() & ~taken[i]
+                found = _highest(bits, need)
+                if not found:
+                    continue
+                # Everything from the lowest hit up is now taken.
+                taken[i] |= bits >> found[-1] << found[-1]
+                hits.extend((seg, d) for d in found)
+        return [seg.reader.stored_fields(d)["number"] for seg, d in hits]
 
     # -- locks ----------------------------------------------------------------
 
@@ -689,20 +946,18 @@ class TicketIndex:
         total: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Replace the whole index with *docs*; returns the number indexed.
+        """Replace the whole index with *docs* (oldest first, as the database
+        yields them); returns the number indexed.
 
-        *docs* is read once, oldest first (as the database yields them), and
-        spilled to compressed chunk files; the index is then written newest
-        first in a temporary sub-directory and swapped in with one atomic TOC
-        write: readers see the old or the new index, never a partial one.  On
-        any error (an invalid document included) the old index stays.
-
-        *progress*, if given, is called with an absolute, growing count that
-        reaches the number of documents at the end: reading counts for the
-        first half, indexing for the second.  It is called about 200 times
-        when *total* (the expected count) is given, else every 1,000
-        documents read or indexed.  Numbers should be unique (the database's
-        are); a repeated number is indexed twice until its next upsert."""
+        The documents are streamed into a new index in a temporary
+        sub-directory (one segment per ``SEGMENT_DOCS``), which is swapped in
+        with one atomic TOC write: readers see the old or the new index, never
+        a partial one.  On any error (an invalid document included) the old
+        index stays.  *progress*, if given, is called with the number of
+        documents indexed so far (an absolute count) about 200 times when
+        *total* (the expected count) is given, else every 1,000 documents,
+        and once at the end.  Numbers should be unique (the database's are);
+        a repeated number is indexed twice until its next upsert."""
         state = self._state
         with state.rebuild_lock:
             self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -711,11 +966,10 @@ class TicketIndex:
                 with state.write_lock:
                     state.journals.append(journal)
                 try:
-                    count = self._rebuild_locked(docs, total, progress, journal)
+                    return self._rebuild_locked(docs, total, progress, journal)
                 finally:
                     with state.write_lock:
                         state.journals.remove(journal)
-        return count
 
     def _rebuild_locked(
         self,
@@ -725,45 +979,30 @@ class TicketIndex:
         journal: list[tuple[str, Any]],
     ) -> int:
         ensure_jieba()
-        step = max(1, 2 * total // 200) if total else 1000
+        step = max(1, total // 200) if total else 1000
         build = self.index_dir / f".build-{uuid.uuid4().hex}"
-        spill = self.index_dir / f".spill-{uuid.uuid4().hex}"
+        count = 0
         try:
             build.mkdir()
-            spill.mkdir()
-            # 1. Read and validate everything, spilling chunks to disk.
-            chunks: list[Path] = []
-            chunk: list[dict[str, Any]] = []
-            count = 0
-            for doc in docs:
-                chunk.append(_check_doc(doc))
-                count += 1
-                if len(chunk) >= SPILL_CHUNK:
-                    path = spill / f"{len(chunks):06d}"
-                    path.write_bytes(zlib.compress(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL), 1))
-                    chunks.append(path)
-                    chunk = []
-                if progress is not None and count % step == 0:
-                    progress(count // 2)
-            # 2. Index newest first: the last chunk (in memory), then back.
             ix = windex.create_in(str(build), build_schema(), indexname=INDEXNAME)
-            writer = ix.writer(limitmb=REBUILD_LIMIT_MB)
-            added = 0
+            writer = None
             try:
-                while True:
-                    for doc in reversed(chunk):
-                        writer.add_document(**_fields(doc))
-                        added += 1
-                        if progress is not None and added % step == 0:
-                            progress((count + added) // 2)
-                    if not chunks:
-                        break
-                    path = chunks.pop()
-                    chunk = pickle.loads(zlib.decompress(path.read_bytes()))
-                    path.unlink()
-                writer.commit()
+                for doc in docs:
+                    if writer is None:
+                        writer = _writer(ix)
+                    writer.add_document(**doc_to_fields(doc))
+                    count += 1
+                    if count % SEGMENT_DOCS == 0:
+                        _commit(writer, merge=False)
+                        writer = None
+                    if progress is not None and count % step == 0:
+                        progress(count)
+                if writer is not None:
+                    _commit(writer, merge=False)
+                    writer = None
             except BaseException:
-                writer.cancel()
+                if writer is not None:
+                    writer.cancel()
                 raise
             if progress is not None:
                 progress(count)
@@ -773,7 +1012,6 @@ class TicketIndex:
                 self._install(build)
         finally:
             shutil.rmtree(build, ignore_errors=True)
-            shutil.rmtree(spill, ignore_errors=True)
         return count
 
     @staticmethod
@@ -784,16 +1022,16 @@ class TicketIndex:
         for op, payload in journal:
             for item in payload:
                 if op == "upsert":
-                    final[item["number"]] = item
+                    final[item["key"]] = item
                 else:
                     final[item] = None
-        writer = ix.writer()
+        writer = _writer(ix)
         try:
-            for number, f in final.items():
-                writer.delete_by_term("number", number)
+            for key, f in final.items():
+                writer.delete_by_term("key", key)
                 if f is not None:
                     writer.add_document(**f)
-            _commit(writer)
+            _commit(writer, merge=False)
         except BaseException:
             writer.cancel()
             raise
@@ -817,8 +1055,8 @@ class TicketIndex:
         tmp.write_text(json.dumps(meta), "utf-8")
         os.replace(tmp, self.index_dir / META_FILE)
 
-    def _live_writer(self) -> Any | None:
-        """A writer on the live index, or None when it is missing, stale or
+    def _live_index(self) -> windex.FileIndex | None:
+        """The live index for a change, or None when it is missing, stale or
         unreadable (the change is then left to the caller's rebuild)."""
         if _latest_generation(self.index_dir) < 0:
             return None
@@ -832,7 +1070,38 @@ class TicketIndex:
         except Exception as exc:
             log.warning("ticket index in %s unreadable (%s); change skipped", self.index_dir, exc)
             return None
-        return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY)
+        return ix
+
+    def _apply(self, op: str, payload: list[Any]) -> None:
+        """Journal a change for running rebuilds, then commit it to the live
+        index: deletions, a merge of the newest small segments if due (first,
+        so that document order stays chronological), then new documents."""
+        with self._state.write_lock:
+            for journal in self._state.journals:
+                journal.append((op, payload))
+            ix = self._live_index()
+            if ix is None:
+                return
+            writer = _writer(ix, timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY)
+            try:
+                keys = [f["key"] for f in payload] if op == "upsert" else payload
+                for key in keys:
+                    writer.delete_by_term("key", key)
+                merged = _merge_run(writer.segments)
+                for seg in merged:
+                    source = SegmentReader(writer.storage, writer.schema, seg)
+                    try:
+                        writer.add_reader(source)
+                    finally:
+                        source.close()
+                if op == "upsert":
+                    for f in payload:
+                        writer.add_document(**f)
+                merged_ids = {seg.segment_id() for seg in merged}
+                _commit(writer, mergetype=lambda _w, segs: [s for s in segs if s.segment_id() not in merged_ids])
+            except BaseException:
+                writer.cancel()
+                raise
 
     def upsert(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Add or replace tickets by number; visible to the next search.
@@ -842,41 +1111,15 @@ class TicketIndex:
         prepared: dict[str, dict[str, str]] = {}
         for doc in docs:
             f = doc_to_fields(doc)
-            prepared[f["number"]] = f
-        if not prepared:
-            return
-        batch = list(prepared.values())
-        with self._state.write_lock:
-            for journal in self._state.journals:
-                journal.append(("upsert", batch))
-            writer = self._live_writer()
-            if writer is None:
-                return
-            try:
-                for f in batch:
-                    writer.update_document(**f)
-                _commit(writer)
-            except BaseException:
-                writer.cancel()
-                raise
+            prepared.pop(f["key"], None)  # keep the order of the last ones
+            prepared[f["key"]] = f
+        if prepared:
+            self._apply("upsert", list(prepared.values()))
 
     def delete(self, numbers: Iterable[str]) -> None:
         """Remove the tickets with these numbers (unknown ones are ignored)."""
         if isinstance(numbers, str):
             numbers = [numbers]
-        wanted = [n for n in dict.fromkeys("".join(_text(n).split()) for n in numbers if n is not None) if n]
-        if not wanted:
-            return
-        with self._state.write_lock:
-            for journal in self._state.journals:
-                journal.append(("delete", wanted))
-            writer = self._live_writer()
-            if writer is None:
-                return
-            try:
-                for number in wanted:
-                    writer.delete_by_term("number", number)
-                _commit(writer)
-            except BaseException:
-                writer.cancel()
-                raise
+        wanted = [k for k in dict.fromkeys(_number_key(n) for n in numbers if n is not None) if k]
+        if wanted:
+            self._apply("delete", wanted)
