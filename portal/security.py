@@ -3,7 +3,7 @@ script, secure cookies and a real secret key in production, rate limits, and a c
 the database is briefly away."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -14,13 +14,23 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 WEAK_KEYS = {"", DEFAULT_SECRET_KEY, "change-me", "changeme", "secret", "dev"}
 
-# Rate limits (per client address; API calls per token). Stored in memory by default; several
-# workers or hosts share them through Redis: RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0".
-LOGIN_LIMIT = "10 per minute"
-REGISTER_LIMIT = "20 per hour"
-RESET_LIMIT = "5 per minute"
-LOOKUP_LIMIT = "20 per minute"
-API_LIMIT = "300 per minute"
+# Rate limits (per client address; API calls per token), each a config key with its default.
+# Stored in memory by default; several workers or hosts share them through Redis:
+# RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0".
+LIMIT_DEFAULTS = {"RATELIMIT_LOGIN": "10 per minute", "RATELIMIT_REGISTER": "20 per hour",
+                  "RATELIMIT_RESET": "5 per minute", "RATELIMIT_LOOKUP": "20 per minute",
+                  "RATELIMIT_API": "300 per minute"}
+
+
+def _configured(key: str):
+    return lambda: current_app.config.get(key, LIMIT_DEFAULTS[key])
+
+
+LOGIN_LIMIT = _configured("RATELIMIT_LOGIN")
+REGISTER_LIMIT = _configured("RATELIMIT_REGISTER")
+RESET_LIMIT = _configured("RATELIMIT_RESET")
+LOOKUP_LIMIT = _configured("RATELIMIT_LOOKUP")
+API_LIMIT = _configured("RATELIMIT_API")
 
 
 class InsecureConfiguration(RuntimeError):

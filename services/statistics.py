@@ -624,7 +624,7 @@ def report_tables(rep: Report) -> list[Table]:
         Table("category", "按服务类别统计", ("服务类别", "办件量"),
               tuple((r.label, r.received) for r in rep.by_category),
               "一个办件涉及多个类别时，每个类别各计一次；“我有需求”类办件不计入。"),
-        Table("service", "按服务事项统计", ("服务编码", "服务事项", "承办单位") + METRIC_COLUMNS,
+        Table("service", "按服务事项统计", ("服务编码", "服务事项", "责任单位") + METRIC_COLUMNS,
               tuple((r.code, r.name, r.bureau) + _metric_cells(r.metrics) for r in rep.by_service),
               "一个办件含多项服务时，每项服务各计一次；“我有需求”类办件不计入。"),
         Table("overdue", "超期未办结办件", ("办件编号", "承办单位", "申请企业", "服务事项", "状态", "期限类型",

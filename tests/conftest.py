@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
+from portal.security import LIMIT_DEFAULTS
 from tests import databases
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -29,6 +30,9 @@ def make_app(instance: Path, database_uri: str | None = None, **extra):
         "SEARCH_SYNC_STATE": str(instance / "search-sync.json"),
         "UPLOAD_DIR": str(instance / "uploads"),
         "WTF_CSRF_ENABLED": True,
+        # Every test client comes from 127.0.0.1 and the limiter is process-wide: keep the limits
+        # out of the way; tests/test_security.py checks them with the production values.
+        **{key: "10000 per minute" for key in LIMIT_DEFAULTS},
     }
     config.update(extra)
     app = create_app(config)

@@ -57,7 +57,11 @@ def test_production_cookies_are_secure(instance_path):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_login_is_rate_limited(app, client):
+def test_login_is_rate_limited(instance_path):
+    from portal.security import LIMIT_DEFAULTS
+
+    app = make_app(instance_path, **LIMIT_DEFAULTS)
+    client = app.test_client()
     codes = []
     for _ in range(12):
         response = client.post("/account/login", data={"login": "nobody", "password": "x",
@@ -68,10 +72,10 @@ def test_login_is_rate_limited(app, client):
 
 
 def test_api_is_rate_limited_per_caller(instance_path):
-    app = make_app(instance_path)
-    from portal import security
+    from portal.security import LIMIT_DEFAULTS
 
-    limit = int(security.API_LIMIT.split()[0])
+    app = make_app(instance_path, **LIMIT_DEFAULTS)
+    limit = int(LIMIT_DEFAULTS["RATELIMIT_API"].split()[0])
     client = app.test_client()
     statuses = [client.get("/api/v1/services/JL-001").status_code for _ in range(limit + 1)]
     assert statuses[:limit].count(200) == limit and statuses[-1] == 429
