@@ -50,17 +50,17 @@ def test_production_refuses_a_weak_secret_key(tmp_path, key):
     assert "PORTAL_SECRET_KEY" in str(exc.value)
 
 
-def test_production_cookies_are_secure(instance_path):
-    app = make_app(instance_path, PRODUCTION=True, SECRET_KEY="x" * 40)
+def test_production_cookies_are_secure(seeded_copy):
+    app = make_app(*seeded_copy, PRODUCTION=True, SECRET_KEY="x" * 40)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     response = app.test_client().get("/")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_login_is_rate_limited(instance_path):
+def test_login_is_rate_limited(seeded_copy):
     from portal.security import LIMIT_DEFAULTS
 
-    app = make_app(instance_path, **LIMIT_DEFAULTS)
+    app = make_app(*seeded_copy, **LIMIT_DEFAULTS)
     client = app.test_client()
     codes = []
     for _ in range(12):
@@ -71,10 +71,10 @@ def test_login_is_rate_limited(instance_path):
     assert "操作太频繁" in BeautifulSoup(response.data, "html.parser").get_text()
 
 
-def test_api_is_rate_limited_per_caller(instance_path):
+def test_api_is_rate_limited_per_caller(seeded_copy):
     from portal.security import LIMIT_DEFAULTS
 
-    app = make_app(instance_path, **LIMIT_DEFAULTS)
+    app = make_app(*seeded_copy, **LIMIT_DEFAULTS)
     limit = int(LIMIT_DEFAULTS["RATELIMIT_API"].split()[0])
     client = app.test_client()
     statuses = [client.get("/api/v1/services/JL-001").status_code for _ in range(limit + 1)]
