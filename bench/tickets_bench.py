@@ -16,6 +16,7 @@
 Every figure sits next to a baseline measured in the same run (SELECT 1, a bare Flask app on the same
 gunicorn settings, a bare Whoosh term lookup). JSON in bench/results/tickets-<timestamp>.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,10 +43,10 @@ REPO = BENCH.parent
 RESULTS = BENCH / "results"
 VENV_BIN = REPO / ".venv" / "bin"
 
-TARGET_MS = 50.0            # queue pages and ticket search p95 at 1,000,000 tickets
-CATCH_UP_S = 5.0            # every new ticket searchable within 5 s of the last submission
+TARGET_MS = 50.0  # queue pages and ticket search p95 at 1,000,000 tickets
+CATCH_UP_S = 5.0  # every new ticket searchable within 5 s of the last submission
 SMALL_BUREAU = "water"
-PAGE = 50                   # the queue's page size (services.queue default, API default)
+PAGE = 50  # the queue's page size (services.queue default, API default)
 DEEP_PAGE = 200
 
 
@@ -83,9 +84,13 @@ def pct(values: list[float], p: float) -> float | None:
 
 
 def lat(values_ms: list[float]) -> dict[str, Any]:
-    return {"n": len(values_ms), "p50": _r(pct(values_ms, 50)), "p95": _r(pct(values_ms, 95)),
-            "max": _r(max(values_ms) if values_ms else None),
-            "mean": _r(pystats.fmean(values_ms) if values_ms else None)}
+    return {
+        "n": len(values_ms),
+        "p50": _r(pct(values_ms, 50)),
+        "p95": _r(pct(values_ms, 95)),
+        "max": _r(max(values_ms) if values_ms else None),
+        "mean": _r(pystats.fmean(values_ms) if values_ms else None),
+    }
 
 
 def _r(v: float | None, d: int = 2) -> float | None:
@@ -142,8 +147,11 @@ class CpuMeter:
         busy, total = self._read()
         cores = os.cpu_count() or 1
         frac = (busy - self.busy0) / max(1, total - self.total0)
-        return {"busy_cores": round(frac * cores, 2), "loadavg_1m": round(os.getloadavg()[0], 2),
-                "seconds": round(time.monotonic() - self.t0, 1)}
+        return {
+            "busy_cores": round(frac * cores, 2),
+            "loadavg_1m": round(os.getloadavg()[0], 2),
+            "seconds": round(time.monotonic() - self.t0, 1),
+        }
 
 
 # =========================================================================== processes
@@ -204,13 +212,30 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    def __init__(self, name: str, app: str, env: dict[str, str], logdir: Path, workers: int,
-                 chdir: Path = REPO, extra: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        app: str,
+        env: dict[str, str],
+        logdir: Path,
+        workers: int,
+        chdir: Path = REPO,
+        extra: list[str] | None = None,
+    ) -> None:
         self.name, self.port = name, free_port()
         self.log_path = logdir / f"gunicorn-{name}.log"
         self.logfh = open(self.log_path, "wb")
-        cmd = [str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--chdir", str(chdir),
-               *(extra or []), app]
+        cmd = [
+            str(VENV_BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(chdir),
+            *(extra or []),
+            app,
+        ]
         self.cmd = cmd
         self.proc = PROCS.spawn(name, cmd, env=env, stdout=self.logfh, stderr=subprocess.STDOUT, cwd=chdir)
 
@@ -233,8 +258,14 @@ class Gunicorn:
         self.logfh.close()
 
 
-def http_req(port: int, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-             timeout: float = 120.0) -> tuple[int, bytes, float, dict[str, str]]:
+def http_req(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> tuple[int, bytes, float, dict[str, str]]:
     """One request on a fresh connection (gunicorn's sync worker closes it anyway):
     (status, body, elapsed ms, headers)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -295,10 +326,11 @@ def make_app(ctx: Ctx):
 def preflight_index(ctx: Ctx) -> dict[str, Any]:
     """The ticket index must be readable by the code as it is now (search_index/tickets.py changes
     while people work on it): if not, rebuild it the way tickets_gen.py did (same document limit)."""
+    from tickets_gen import timed_rebuild
+
     from portal.extensions import db, search
     from search_index.tickets import TicketIndexUnavailable
     from services import search_sync
-    from tickets_gen import timed_rebuild
 
     try:
         n = search.tickets.doc_count()
@@ -306,8 +338,11 @@ def preflight_index(ctx: Ctx) -> dict[str, Any]:
     except TicketIndexUnavailable as exc:
         idx = ctx.summary.get("index") or {}
         limit = idx.get("indexed") if idx.get("partial") else None
-        log(f"ticket index unusable with the current code ({exc}); rebuilding"
-            + (f" the first {limit:,} tickets" if limit else "") + " …")
+        log(
+            f"ticket index unusable with the current code ({exc}); rebuilding"
+            + (f" the first {limit:,} tickets" if limit else "")
+            + " …"
+        )
         session = db.new_session()
         try:
             position = search_sync.current_max_id(session)
@@ -342,12 +377,19 @@ def prepare_accounts(ctx: Ctx) -> dict[str, Any]:
     ids = dict(s.execute(select(Bureau.code, Bureau.id)).all())
     info["bureau_ids"] = {"amr": ids["amr"], small: ids[small]}
     counts = dict(s.execute(select(Ticket.bureau_id, func.count()).group_by(Ticket.bureau_id)).all())
-    info["tickets_of"] = {"amr": counts.get(ids["amr"], 0), small: counts.get(ids[small], 0),
-                          "all": sum(counts.values())}
+    info["tickets_of"] = {
+        "amr": counts.get(ids["amr"], 0),
+        small: counts.get(ids[small], 0),
+        "all": sum(counts.values()),
+    }
     # submitters: enterprises with at least one earlier request, distinct accounts
     n = ctx.args.submitters
-    rows = s.execute(select(User.id, User.username).where(User.role == "enterprise")
-                     .where(User.id.in_(select(Request.user_id).distinct())).order_by(User.id)).all()
+    rows = s.execute(
+        select(User.id, User.username)
+        .where(User.role == "enterprise")
+        .where(User.id.in_(select(Request.user_id).distinct()))
+        .order_by(User.id)
+    ).all()
     rng = random.Random(ctx.args.seed)
     chosen = rng.sample(rows, min(len(rows), n + 1))
     ctx.submitters = []
@@ -365,9 +407,14 @@ def start_servers(ctx: Ctx) -> dict[str, Any]:
     a = ctx.args
     workers = a.workers
     extra = ["--worker-class", a.worker_class] + (["--threads", str(a.threads)] if a.worker_class == "gthread" else [])
-    env = portal_env(ctx, PORTAL_PRODUCTION="true", PORTAL_SECRET_KEY=secrets.token_hex(32),
-                     PORTAL_SEARCH_SYNC="indexer", PORTAL_RATELIMIT_STORAGE_URI=a.redis,
-                     PORTAL_RATELIMIT_KEY_PREFIX=f"bench-tickets-{os.getpid()}")
+    env = portal_env(
+        ctx,
+        PORTAL_PRODUCTION="true",
+        PORTAL_SECRET_KEY=secrets.token_hex(32),
+        PORTAL_SEARCH_SYNC="indexer",
+        PORTAL_RATELIMIT_STORAGE_URI=a.redis,
+        PORTAL_RATELIMIT_KEY_PREFIX=f"bench-tickets-{os.getpid()}",
+    )
     ctx.portal = Gunicorn("portal", "portal:create_app()", env, ctx.tmp, workers, extra=extra)
     bare_env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     ctx.bare = Gunicorn("bare", "tickets_bench:bare_app()", bare_env, ctx.tmp, workers, chdir=BENCH, extra=extra)
@@ -375,11 +422,21 @@ def start_servers(ctx: Ctx) -> dict[str, Any]:
     ctx.bare.wait_ready("/ping")
     log_path = ctx.tmp / "indexer.log"
     ctx.indexer_log = open(log_path, "wb")
-    ctx.indexer = PROCS.spawn("indexer", [str(VENV_BIN / "flask"), "--app", "portal", "search", "sync", "--follow"],
-                              env=env, cwd=REPO, stdout=ctx.indexer_log, stderr=subprocess.STDOUT)
-    return {"portal": " ".join(ctx.portal.cmd[1:]), "workers": workers, "worker_class": a.worker_class,
-            "env": "PORTAL_PRODUCTION=true PORTAL_SEARCH_SYNC=indexer PORTAL_RATELIMIT_STORAGE_URI=" + a.redis,
-            "indexer": "flask --app portal search sync --follow (interval 1 s)"}
+    ctx.indexer = PROCS.spawn(
+        "indexer",
+        [str(VENV_BIN / "flask"), "--app", "portal", "search", "sync", "--follow"],
+        env=env,
+        cwd=REPO,
+        stdout=ctx.indexer_log,
+        stderr=subprocess.STDOUT,
+    )
+    return {
+        "portal": " ".join(ctx.portal.cmd[1:]),
+        "workers": workers,
+        "worker_class": a.worker_class,
+        "env": "PORTAL_PRODUCTION=true PORTAL_SEARCH_SYNC=indexer PORTAL_RATELIMIT_STORAGE_URI=" + a.redis,
+        "indexer": "flask --app portal search sync --follow (interval 1 s)",
+    }
 
 
 # =========================================================================== part 1: the staff queue
@@ -478,7 +535,7 @@ def _pkg(filename: str) -> str:
     if "/site-packages/" in filename:
         return filename.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
     if filename.startswith(str(REPO)):
-        rel = filename[len(str(REPO)) + 1:]
+        rel = filename[len(str(REPO)) + 1 :]
         return rel.split("/", 1)[0] if "/" in rel else rel
     if filename.startswith("~") or filename.startswith("<"):
         return "C / builtins"
@@ -508,12 +565,16 @@ def profile_calls(fn: Callable[[], Any], calls: int, budget_s: float = 30.0) -> 
         own[_pkg(file)] = own.get(_pkg(file), 0.0) + tt
         total += tt
         if file.startswith(str(REPO)) and "/.venv/" not in file and "/bench/" not in file:
-            proj.append((ct, f"{file[len(str(REPO)) + 1:]}:{line} {func}", nc))
+            proj.append((ct, f"{file[len(str(REPO)) + 1 :]}:{line} {func}", nc))
     proj.sort(reverse=True)
-    return {"calls": done, "ms_per_call": _r(total * 1000 / max(done, 1)),
-            "own_ms_per_call_by_package": {k: _r(v * 1000 / max(done, 1)) for k, v in
-                                           sorted(own.items(), key=lambda kv: -kv[1])[:10]},
-            "project_cumulative_ms_per_call": [(name, _r(ct * 1000 / max(done, 1)), n) for ct, name, n in proj[:14]]}
+    return {
+        "calls": done,
+        "ms_per_call": _r(total * 1000 / max(done, 1)),
+        "own_ms_per_call_by_package": {
+            k: _r(v * 1000 / max(done, 1)) for k, v in sorted(own.items(), key=lambda kv: -kv[1])[:10]
+        },
+        "project_cumulative_ms_per_call": [(name, _r(ct * 1000 / max(done, 1)), n) for ct, name, n in proj[:14]],
+    }
 
 
 def print_profile(title: str, prof: dict[str, Any]) -> None:
@@ -539,18 +600,47 @@ def explain(engine, statement: str, params: Any) -> dict[str, Any]:
         conn.rollback()
     plan = js[0] if isinstance(js, list) else json.loads(js)[0]
     nodes = _plan_nodes(plan["Plan"])
-    seq = [{"relation": n.get("Relation Name"), "rows": n.get("Actual Rows"), "loops": n.get("Actual Loops"),
-            "removed_by_filter": n.get("Rows Removed by Filter")}
-           for _d, n in nodes if n.get("Node Type") == "Seq Scan"]
+    seq = [
+        {
+            "relation": n.get("Relation Name"),
+            "rows": n.get("Actual Rows"),
+            "loops": n.get("Actual Loops"),
+            "removed_by_filter": n.get("Rows Removed by Filter"),
+        }
+        for _d, n in nodes
+        if n.get("Node Type") == "Seq Scan"
+    ]
     index_nodes = sorted({n.get("Index Name") for _d, n in nodes if n.get("Index Name")})
-    sorts = [{"method": n.get("Sort Method"), "rows": n.get("Actual Rows"), "key": n.get("Sort Key"),
-              "space_kb": n.get("Sort Space Used")} for _d, n in nodes if n.get("Node Type") in ("Sort", "Incremental Sort")]
-    heap = [{"node": n.get("Node Type"), "relation": n.get("Relation Name"), "rows": n.get("Actual Rows"),
-             "index": n.get("Index Name")}
-            for _d, n in nodes if n.get("Relation Name") == "ticket"]
-    return {"execution_ms": round(plan.get("Execution Time", 0.0), 1), "planning_ms": round(plan.get("Planning Time", 0.0), 1),
-            "seq_scans": seq, "indexes": index_nodes, "sorts": sorts, "ticket_access": heap,
-            "text": text[:40], "sql": statement[:3000]}
+    sorts = [
+        {
+            "method": n.get("Sort Method"),
+            "rows": n.get("Actual Rows"),
+            "key": n.get("Sort Key"),
+            "space_kb": n.get("Sort Space Used"),
+        }
+        for _d, n in nodes
+        if n.get("Node Type") in ("Sort", "Incremental Sort")
+    ]
+    heap = [
+        {
+            "node": n.get("Node Type"),
+            "relation": n.get("Relation Name"),
+            "rows": n.get("Actual Rows"),
+            "index": n.get("Index Name"),
+        }
+        for _d, n in nodes
+        if n.get("Relation Name") == "ticket"
+    ]
+    return {
+        "execution_ms": round(plan.get("Execution Time", 0.0), 1),
+        "planning_ms": round(plan.get("Planning Time", 0.0), 1),
+        "seq_scans": seq,
+        "indexes": index_nodes,
+        "sorts": sorts,
+        "ticket_access": heap,
+        "text": text[:40],
+        "sql": statement[:3000],
+    }
 
 
 def bench_queue(ctx: Ctx) -> dict[str, Any]:
@@ -570,8 +660,10 @@ def bench_queue(ctx: Ctx) -> dict[str, Any]:
     res["baseline_select1"] = lat(base)
     bare = [http_req(ctx.bare.port, "GET", "/ping")[2] for _ in range(reps * 2)]
     res["baseline_http_bare"] = lat(bare)
-    log(f"  baselines: SELECT 1 p50 {res['baseline_select1']['p50']} ms; bare HTTP GET p50 "
-        f"{res['baseline_http_bare']['p50']} ms")
+    log(
+        f"  baselines: SELECT 1 p50 {res['baseline_select1']['p50']} ms; bare HTTP GET p50 "
+        f"{res['baseline_http_bare']['p50']} ms"
+    )
     for key, uname, uid in _users(ctx):
         for status in (None, "all"):
             label = f"{key}/{status or 'open'}"
@@ -612,20 +704,25 @@ def bench_queue(ctx: Ctx) -> dict[str, Any]:
             for which, after in (("first", None), ("deep", cursor)):
                 if which == "deep" and not after:
                     continue
-                q = f"/api/v1/tickets?per_page={PAGE}" + (f"&status={status}" if status else "") + \
-                    (f"&after={after}" if after else "")
+                q = (
+                    f"/api/v1/tickets?per_page={PAGE}"
+                    + (f"&status={status}" if status else "")
+                    + (f"&after={after}" if after else "")
+                )
                 times, errors = [], 0
                 http_req(ctx.portal.port, "GET", q, headers={"Authorization": f"Bearer {ctx.token(uname)}"})
                 for _ in range(reps):
-                    st, _b, ms, _h = http_req(ctx.portal.port, "GET", q,
-                                              headers={"Authorization": f"Bearer {ctx.token(uname)}"})
+                    st, _b, ms, _h = http_req(
+                        ctx.portal.port, "GET", q, headers={"Authorization": f"Bearer {ctx.token(uname)}"}
+                    )
                     times.append(ms)
                     errors += st != 200
                 case[f"{which}_http"] = {**lat(times), "errors": errors}
             # the SQL of the deep page (or the first one when there is no second), EXPLAIN ANALYZE
             sqls = _capture_sql(engine, lambda: _queue_call(uid, status, cursor))
-            main = next((st[:2] for st in sqls if "ORDER BY" in st[0] and "LIMIT" in st[0] and "FROM ticket" in st[0]),
-                        None)
+            main = next(
+                (st[:2] for st in sqls if "ORDER BY" in st[0] and "LIMIT" in st[0] and "FROM ticket" in st[0]), None
+            )
             count = next((st[:2] for st in sqls if "count(ticket.id)" in st[0]), None)
             case["sql_statements"] = len(sqls)
             case["sql_ms"] = _r(sum(x[2] for x in sqls if isinstance(x[2], float) and x[2] < 1e6))
@@ -637,25 +734,122 @@ def bench_queue(ctx: Ctx) -> dict[str, Any]:
                 plans["count"] = explain(engine, *count)
             res["plans"][label] = plans
             res["cases"].append(case)
-            log(f"  {label:22s} total {case['total']:>9,}  first {case['first_inproc']['p50']:>8} / "
+            log(
+                f"  {label:22s} total {case['total']:>9,}  first {case['first_inproc']['p50']:>8} / "
                 f"{case['first_inproc']['p95']:>8} ms  deep(p{case['deep_page_no']}) "
                 f"{case.get('deep_inproc', {}).get('p50')} / {case.get('deep_inproc', {}).get('p95')} ms  "
                 f"http first {case['first_http']['p95']} deep {case.get('deep_http', {}).get('p95')} ms p95; "
-                f"SQL {case['sql_ms']} ms in {len(sqls)} statements (EXPLAIN: page {plans.get('page', {}).get('execution_ms')}"
-                f" ms, count {plans.get('count', {}).get('execution_ms')} ms)")
+                f"SQL {case['sql_ms']} ms in {len(sqls)} statements "
+                f"(EXPLAIN: page {plans.get('page', {}).get('execution_ms')}"
+                f" ms, count {plans.get('count', {}).get('execution_ms')} ms)"
+            )
     # where the time goes: profile the slowest in-process case when it misses the target
-    worst = max(res["cases"], key=lambda c: max((c.get("first_inproc") or {}).get("p95") or 0,
-                                               (c.get("deep_inproc") or {}).get("p95") or 0))
+    worst = max(
+        res["cases"],
+        key=lambda c: max((c.get("first_inproc") or {}).get("p95") or 0, (c.get("deep_inproc") or {}).get("p95") or 0),
+    )
     w95 = max((worst.get("first_inproc") or {}).get("p95") or 0, (worst.get("deep_inproc") or {}).get("p95") or 0)
     if w95 > TARGET_MS or ctx.args.profile:
         uid = next(u for k, _n, u in _users(ctx) if k == worst["who"])
         status = None if worst["status"] == "open" else worst["status"]
-        after = worst.get("deep_cursor") if (worst.get("deep_inproc") or {}).get("p95", 0) >= \
-            (worst.get("first_inproc") or {}).get("p95", 0) else None
+        after = (
+            worst.get("deep_cursor")
+            if (worst.get("deep_inproc") or {}).get("p95", 0) >= (worst.get("first_inproc") or {}).get("p95", 0)
+            else None
+        )
         prof = profile_calls(lambda: _queue_call(uid, status, after), 5)
         res["profile"] = {"case": f"{worst['who']}/{worst['status']} {'deep' if after else 'first'}", **prof}
         print_profile(res["profile"]["case"], prof)
     return res
+
+
+# =========================================================================== what-if: candidate indexes
+OPEN_SQL = "('submitted','accepted','in_progress','need_info','returned')"
+DEADLINE_SQL = "coalesce(due_date, accept_due, DATE '9999-12-31')"
+CANDIDATE_INDEXES = [
+    f"CREATE INDEX bench_whatif_queue_bureau ON ticket (bureau_id, ({DEADLINE_SQL}), id)",
+    f"CREATE INDEX bench_whatif_queue_all ON ticket (({DEADLINE_SQL}), id)",
+    f"CREATE INDEX bench_whatif_queue_bureau_open ON ticket (bureau_id, ({DEADLINE_SQL}), id) "
+    f"WHERE status IN {OPEN_SQL}",
+    f"CREATE INDEX bench_whatif_queue_open ON ticket (({DEADLINE_SQL}), id) WHERE status IN {OPEN_SQL}",
+]
+
+
+def _whatif_sql(bureau_id: int | None, status: str, cursor: str) -> dict[str, str]:
+    """The deep-page query as services/queue.py shapes it today, the same page rewritten (row-comparison
+    keyset; own bureau and co-handled tickets as two ordered branches; the far date as a literal),
+    and the page's count(*)."""
+    d, i = cursor.split("_")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) or not i.isdigit():
+        raise ValueError(cursor)
+    conds = [f"status IN {OPEN_SQL}"] if status == "open" else []
+    vis = (
+        "true"
+        if bureau_id is None
+        else f"(bureau_id = {bureau_id} OR id IN (SELECT ticket_id FROM co_handler WHERE bureau_id = {bureau_id}))"
+    )
+    where_now = " AND ".join([vis, *conds])
+    today_sql = (
+        f"SELECT * FROM ticket WHERE {where_now} AND ({DEADLINE_SQL} > DATE '{d}' OR "
+        f"{DEADLINE_SQL} = DATE '{d}' AND id > {i}) ORDER BY {DEADLINE_SQL}, id LIMIT 51"
+    )
+    keyset = f"({DEADLINE_SQL}, id) > (DATE '{d}', {i})"
+    c = " AND ".join([*conds, keyset])
+    if bureau_id is None:
+        new_sql = f"SELECT * FROM ticket WHERE {c} ORDER BY {DEADLINE_SQL}, id LIMIT 51"
+    else:
+        new_sql = (
+            f"SELECT * FROM ((SELECT * FROM ticket WHERE bureau_id = {bureau_id} AND {c} "
+            f"ORDER BY {DEADLINE_SQL}, id LIMIT 51) UNION (SELECT * FROM ticket WHERE id IN "
+            f"(SELECT ticket_id FROM co_handler WHERE bureau_id = {bureau_id}) AND {c} "
+            f"ORDER BY {DEADLINE_SQL}, id LIMIT 51)) t ORDER BY {DEADLINE_SQL}, id LIMIT 51"
+        )
+    return {"today": today_sql, "rewritten": new_sql, "count": f"SELECT count(*) FROM ticket WHERE {where_now}"}
+
+
+def what_if_indexes(ctx: Ctx, queue_res: dict[str, Any]) -> dict[str, Any]:
+    """--what-if-indexes: EXPLAIN ANALYZE of the deep pages without and with CANDIDATE_INDEXES, created
+    inside a transaction that is rolled back — nothing is added to the database."""
+    import psycopg
+    from tickets_gen import conninfo
+
+    out: dict[str, Any] = {"indexes": CANDIDATE_INDEXES, "cases": {}}
+    with psycopg.connect(conninfo(ctx.db, ctx.args.server)) as conn:
+        cur = conn.cursor()
+        codes = dict(cur.execute("SELECT code, id FROM bureau").fetchall())
+        who_bureau = {"amr": codes["amr"], "small": codes[ctx.args.small_bureau], "supervisor": None}
+
+        def ms(sql: str) -> float:
+            plan = cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql).fetchone()[0]
+            plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+            return round(plan["Execution Time"], 2)
+
+        def run(tag: str) -> None:
+            for c in queue_res["cases"]:
+                if not c.get("deep_cursor"):
+                    continue
+                sqls = _whatif_sql(who_bureau[c["who"]], c["status"], c["deep_cursor"])
+                row = out["cases"].setdefault(f"{c['who']}/{c['status']}", {})
+                for name, sql in sqls.items():
+                    row[f"{tag}: {name}"] = ms(sql)
+
+        try:
+            run("now")
+            t = time.perf_counter()
+            for ddl in CANDIDATE_INDEXES:
+                cur.execute(ddl)
+            cur.execute("ANALYZE ticket")
+            out["build_s"] = round(time.perf_counter() - t, 1)
+            run("with indexes")
+        finally:
+            conn.rollback()
+    for label, row in out["cases"].items():
+        log(
+            f"  {label:16s} deep page today {row['now: today']:>8} ms, rewritten {row['now: rewritten']:>8} ms; "
+            f"with the indexes: today's query {row['with indexes: today']:>7} ms, rewritten "
+            f"{row['with indexes: rewritten']:>6} ms; count(*) {row['now: count']} -> {row['with indexes: count']} ms"
+        )
+    return out
 
 
 # =========================================================================== part 2: ticket search
@@ -671,9 +865,12 @@ def search_queries(ctx: Ctx) -> list[tuple[str, str]]:
     indexed = int(ctx.summary.get("index", {}).get("indexed") or 0)
     max_id = indexed or 10**12
     ids = sorted(rng.sample(range(1, max_id + 1), 12)) if indexed else []
-    rows = s.execute(select(Ticket.number, Request.number, Enterprise.name, Enterprise.uscc)
-                     .join(Request, Request.id == Ticket.request_id).join(Enterprise, Enterprise.id == Request.enterprise_id)
-                     .where(Ticket.id.in_(ids))).all()
+    rows = s.execute(
+        select(Ticket.number, Request.number, Enterprise.name, Enterprise.uscc)
+        .join(Request, Request.id == Ticket.request_id)
+        .join(Enterprise, Enterprise.id == Request.enterprise_id)
+        .where(Ticket.id.in_(ids))
+    ).all()
     release_session()
     qs: list[tuple[str, str]] = []
     for tnum, rnum, ename, uscc in rows[:12]:
@@ -688,8 +885,23 @@ def search_queries(ctx: Ctx) -> list[tuple[str, str]]:
         qs.append(("uscc fragment", uscc[6:14]))
     for w in ("兰江", "澧阳", "鑫源", "生物科技"):
         qs.append(("name word", w))
-    for w in ("地磅", "检定", "电子台秤", "菜籽油", "商标注册", "绿色食品认证", "计量器具", "检验报告", "高新技术企业",
-              "专利", "营业执照", "质量管理体系认证", "加油机 检定", "菜籽油 检验", "我们厂的地磅需要年检"):
+    for w in (
+        "地磅",
+        "检定",
+        "电子台秤",
+        "菜籽油",
+        "商标注册",
+        "绿色食品认证",
+        "计量器具",
+        "检验报告",
+        "高新技术企业",
+        "专利",
+        "营业执照",
+        "质量管理体系认证",
+        "加油机 检定",
+        "菜籽油 检验",
+        "我们厂的地磅需要年检",
+    ):
         qs.append(("chinese words", w))
     return qs
 
@@ -704,9 +916,11 @@ def bench_search(ctx: Ctx) -> dict[str, Any]:
     ix = search.tickets
     res: dict[str, Any] = {"index": ctx.summary.get("index"), "doc_count": ix.doc_count()}
     bureau_ids = ctx.info["bureau_ids"]
-    scopes = [("amr handler {amr}", {bureau_ids["amr"]}),
-              (f"{ctx.args.small_bureau} handler", {bureau_ids[ctx.args.small_bureau]}),
-              ("no filter (supervisor)", None)]
+    scopes = [
+        ("amr handler {amr}", {bureau_ids["amr"]}),
+        (f"{ctx.args.small_bureau} handler", {bureau_ids[ctx.args.small_bureau]}),
+        ("no filter (supervisor)", None),
+    ]
     queries = search_queries(ctx)
     res["queries"] = queries
     # baseline: one bare Whoosh term lookup (number field) on the same index files
@@ -721,7 +935,7 @@ def bench_search(ctx: Ctx) -> dict[str, Any]:
     rounds = 3 if ctx.args.quick else 5
     res["scopes"] = {}
     for label, scope in scopes:
-        for _k, q in queries:          # warm-up pass (searcher, jieba, caches)
+        for _k, q in queries:  # warm-up pass (searcher, jieba, caches)
             ix.search(q, bureau_ids=scope)
         times: list[float] = []
         by_kind: dict[str, list[float]] = {}
@@ -735,12 +949,18 @@ def bench_search(ctx: Ctx) -> dict[str, Any]:
                 times.append(ms)
                 by_kind.setdefault(kind, []).append(ms)
                 hits[q] = len(r)
-        slow = sorted(((pct(t, 50), q) for q, t in _per_query(queries, times, rounds, order_seed=11).items()),
-                      reverse=True)[:5]
-        res["scopes"][label] = {"all": lat(times), "by_kind": {k: lat(v) for k, v in by_kind.items()},
-                                "hits": hits, "slowest": [(q, _r(ms)) for ms, q in slow]}
-        log(f"  {label:26s} p50 {res['scopes'][label]['all']['p50']:>7} ms  p95 {res['scopes'][label]['all']['p95']:>7} ms  "
-            f"max {res['scopes'][label]['all']['max']} ms  (slowest: {', '.join(q for q, _ in res['scopes'][label]['slowest'][:3])})")
+        slow = sorted(
+            ((pct(t, 50), q) for q, t in _per_query(queries, times, rounds, order_seed=11).items()), reverse=True
+        )[:5]
+        res["scopes"][label] = {
+            "all": lat(times),
+            "by_kind": {k: lat(v) for k, v in by_kind.items()},
+            "hits": hits,
+            "slowest": [(q, _r(ms)) for ms, q in slow],
+        }
+        a = res["scopes"][label]["all"]
+        slowest = ", ".join(q for q, _ in res["scopes"][label]["slowest"][:3])
+        log(f"  {label:26s} p50 {a['p50']:>7} ms  p95 {a['p95']:>7} ms  max {a['max']} ms  (slowest: {slowest})")
     worst_label = max(res["scopes"], key=lambda k: res["scopes"][k]["all"]["p95"] or 0)
     if (res["scopes"][worst_label]["all"]["p95"] or 0) > TARGET_MS or ctx.args.profile:
         scope = dict(scopes)[worst_label]
@@ -775,15 +995,17 @@ def _per_query(queries, times, rounds, order_seed) -> dict[str, list[float]]:
 def login_cookie(port: int, username: str, password: str) -> str:
     st, body, _ms, h = http_req(port, "GET", "/account/login")
     m = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body) or re.search(
-        rb'value="([^"]+)"[^>]*name="csrf_token"', body)
+        rb'value="([^"]+)"[^>]*name="csrf_token"', body
+    )
     if st != 200 or not m:
         raise RuntimeError(f"login page: {st}")
     cookie = "; ".join(c.split(";", 1)[0] for c in h.get("set-cookie", "").split("\n") if c)
     from urllib.parse import urlencode
 
     form = urlencode({"csrf_token": m.group(1).decode(), "login": username, "password": password}).encode()
-    st, body, _ms, h = http_req(port, "POST", "/account/login", form, {
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    st, body, _ms, h = http_req(
+        port, "POST", "/account/login", form, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    )
     if st not in (302, 303):
         raise RuntimeError(f"login failed: {st} {body[:200]!r}")
     new = "; ".join(c.split(";", 1)[0] for c in h.get("set-cookie", "").split("\n") if c)
@@ -792,13 +1014,13 @@ def login_cookie(port: int, username: str, password: str) -> str:
 
 def bench_dashboard(ctx: Ctx) -> dict[str, Any]:
     from sqlalchemy import func, select
+    from tickets_gen import BENCH_PASSWORD
 
     from portal.extensions import db
     from services import statistics as stats
     from services import workdays
     from services.models import Ticket, User
     from services.tickets import local_today
-    from tickets_gen import BENCH_PASSWORD
 
     today = local_today()
     dfrom = today - timedelta(days=364)
@@ -814,8 +1036,11 @@ def bench_dashboard(ctx: Ctx) -> dict[str, Any]:
     flt = stats.parse_filter(db.session, dfrom, today)
     base = []
     for _ in range(reps + 1):
-        ms, n = _timed(lambda: db.session.scalar(select(func.count(Ticket.id)).where(
-            Ticket.created_at >= flt.start, Ticket.created_at < flt.end)))
+        ms, n = _timed(
+            lambda: db.session.scalar(
+                select(func.count(Ticket.id)).where(Ticket.created_at >= flt.start, Ticket.created_at < flt.end)
+            )
+        )
         base.append(ms)
     release_session()
     res["tickets_in_range"] = n
@@ -828,10 +1053,18 @@ def bench_dashboard(ctx: Ctx) -> dict[str, Any]:
 
     funcs.append(("dashboard_report (whole page's figures)", f_report))
     if hasattr(stats, "_grouped"):
-        funcs.append(("_grouped by bureau", lambda: stats._grouped(db.session, flt, "bureau", today,
-                                                                   workdays.Calendar.from_session(db.session))))
-        funcs.append(("_grouped by service", lambda: stats._grouped(db.session, flt, "service", today,
-                                                                    workdays.Calendar.from_session(db.session))))
+        funcs.append(
+            (
+                "_grouped by bureau",
+                lambda: stats._grouped(db.session, flt, "bureau", today, workdays.Calendar.from_session(db.session)),
+            )
+        )
+        funcs.append(
+            (
+                "_grouped by service",
+                lambda: stats._grouped(db.session, flt, "service", today, workdays.Calendar.from_session(db.session)),
+            )
+        )
     if hasattr(stats, "overdue_list"):
         funcs.append(("overdue_list", lambda: stats.overdue_list(db.session, flt, today=today)))
     if hasattr(stats, "public_performance"):
@@ -846,10 +1079,11 @@ def bench_dashboard(ctx: Ctx) -> dict[str, Any]:
             finally:
                 release_session()
             times.append(ms)
-            if time.monotonic() - t_fn > 60:   # bounded: slow figures are measured fewer times
+            if time.monotonic() - t_fn > 60:  # bounded: slow figures are measured fewer times
                 break
         res["functions"][label] = lat(times)
-        log(f"  {label:42s} p50 {res['functions'][label]['p50']:>9,.1f} ms  max {res['functions'][label]['max']:>9,.1f} ms")
+        f_ = res["functions"][label]
+        log(f"  {label:42s} p50 {f_['p50']:>9,.1f} ms  max {f_['max']:>9,.1f} ms")
     # the page through Flask's test client (no HTTP, no gunicorn): figures + rendering
     uid = session_user()[1].id
     release_session()
@@ -866,8 +1100,10 @@ def bench_dashboard(ctx: Ctx) -> dict[str, Any]:
         if time.monotonic() - t_fn > 60:
             break
     res["test_client"] = {**lat(tc), "status": resp.status_code}
-    log(f"  GET /dashboard via the Flask test client       p50 {res['test_client']['p50']:>9,.1f} ms  "
-        f"(status {resp.status_code})")
+    log(
+        f"  GET /dashboard via the Flask test client       p50 {res['test_client']['p50']:>9,.1f} ms  "
+        f"(status {resp.status_code})"
+    )
     prof = profile_calls(f_report, 1, budget_s=60)
     release_session()
     res["profile"] = prof
@@ -880,45 +1116,60 @@ def bench_dashboard(ctx: Ctx) -> dict[str, Any]:
         t0 = time.perf_counter()
         try:
             st, body, ms, _h = http_req(ctx.portal.port, "GET", path, headers={"Cookie": cookie}, timeout=300)
-        except OSError as exc:   # e.g. gunicorn's worker timeout killed the worker mid-request
+        except OSError as exc:  # e.g. gunicorn's worker timeout killed the worker mid-request
             st, ms = f"{type(exc).__name__}", (time.perf_counter() - t0) * 1000
         times.append(ms)
         statuses.append(st)
         if time.monotonic() - t_fn > 90:
             break
-    res["http"] = {**lat(times[1:] or times), "first_ms": _r(times[0]), "statuses": statuses,
-                   "kb": round(len(body) / 1024, 1)}
+    res["http"] = {
+        **lat(times[1:] or times),
+        "first_ms": _r(times[0]),
+        "statuses": statuses,
+        "kb": round(len(body) / 1024, 1),
+    }
     bare = [http_req(ctx.bare.port, "GET", "/ping")[2] for _ in range(10)]
     res["baseline_http_bare"] = lat(bare)
-    log(f"  GET /dashboard (one year)                  p50 {res['http']['p50']:>9,.1f} ms  statuses {statuses}; "
-        f"COUNT(*) baseline {res['baseline_count_ms']['p50']} ms, bare HTTP {res['baseline_http_bare']['p50']} ms")
+    log(
+        f"  GET /dashboard (one year)                  p50 {res['http']['p50']:>9,.1f} ms  statuses {statuses}; "
+        f"COUNT(*) baseline {res['baseline_count_ms']['p50']} ms, bare HTTP {res['baseline_http_bare']['p50']} ms"
+    )
     return res
 
 
 # =========================================================================== part 4: concurrent submissions
 def submission_payloads(ctx: Ctx, run_id: str) -> list[dict]:
     from sqlalchemy import select
+    from tickets_gen import attributes_for, describe, load_catalog
 
     from portal.extensions import db
     from services.models import Enterprise, User
-    from tickets_gen import attributes_for, describe, load_catalog
 
     with db.engine.connect() as conn:
         cat = load_catalog(conn.connection.dbapi_connection)
     services = [s for s in cat["services"] if s["online"]]
     rng = random.Random(ctx.args.seed + 99)
     s = db.session
-    town = dict(s.execute(select(User.username, Enterprise.township).join(Enterprise, Enterprise.id == User.enterprise_id)
-                          .where(User.username.in_([u for u, _t in ctx.submitters]))).all())
+    town = dict(
+        s.execute(
+            select(User.username, Enterprise.township)
+            .join(Enterprise, Enterprise.id == User.enterprise_id)
+            .where(User.username.in_([u for u, _t in ctx.submitters]))
+        ).all()
+    )
     release_session()
     out = []
     for i, (uname, token) in enumerate(ctx.submitters):
         k = rng.choices((1, 2, 3), (75, 18, 7))[0]
         chosen = rng.sample(services, k)
-        body = {"services": [c["code"] for c in chosen],
-                "attributes": {c["code"]: attributes_for(c, rng, town.get(uname, "澧阳街道"), date.today(), 0.3)
-                               for c in chosen},
-                "description": describe(chosen[0], rng), "idempotency_key": f"bench-{run_id}-{i:04d}"}
+        body = {
+            "services": [c["code"] for c in chosen],
+            "attributes": {
+                c["code"]: attributes_for(c, rng, town.get(uname, "澧阳街道"), date.today(), 0.3) for c in chosen
+            },
+            "description": describe(chosen[0], rng),
+            "idempotency_key": f"bench-{run_id}-{i:04d}",
+        }
         out.append({"user": uname, "token": token, "body": body})
     return out
 
@@ -945,12 +1196,27 @@ def _post_all(port: int, jobs: list[dict], path: str, timeout: float) -> list[di
                     js = json.loads(body)
                 except ValueError:
                     js = {}
-                answers.append({"status": st, "ms": ms, "end": t0 + ms / 1000, "number": js.get("number"),
-                                "tickets": [t.get("number") for t in js.get("tickets", [])],
-                                "error": js.get("error", {}).get("code") if st >= 400 else None})
+                answers.append(
+                    {
+                        "status": st,
+                        "ms": ms,
+                        "end": t0 + ms / 1000,
+                        "number": js.get("number"),
+                        "tickets": [t.get("number") for t in js.get("tickets", [])],
+                        "error": js.get("error", {}).get("code") if st >= 400 else None,
+                    }
+                )
             except OSError as exc:
-                answers.append({"status": 0, "ms": (time.time() - t0) * 1000, "end": time.time(), "number": None,
-                                "tickets": [], "error": f"{type(exc).__name__}: {exc}"})
+                answers.append(
+                    {
+                        "status": 0,
+                        "ms": (time.time() - t0) * 1000,
+                        "end": time.time(),
+                        "number": None,
+                        "tickets": [],
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                )
         results[i] = {"key": job["body"].get("idempotency_key"), "user": job.get("user"), "answers": answers}
 
     threads = [threading.Thread(target=send, args=(i, j), daemon=True) for i, j in enumerate(jobs)]
@@ -978,22 +1244,31 @@ def bench_submit(ctx: Ctx) -> dict[str, Any]:
     a = ctx.args
     run_id = f"{int(time.time())}{os.getpid() % 1000:03d}"
     payloads = submission_payloads(ctx, run_id)
-    warm, payloads = payloads[:1], payloads[1:a.submitters + 1]
+    warm, payloads = payloads[:1], payloads[1 : a.submitters + 1]
     res: dict[str, Any] = {"submitters": len(payloads)}
     # warm-up: a few submissions by one extra enterprise (each worker's first request, the indexer's jieba)
     wjob = warm[0]
     for k in range(8):
         body = dict(wjob["body"], idempotency_key=f"bench-{run_id}-warm-{k}")
-        http_req(ctx.portal.port, "POST", "/api/v1/requests", json.dumps(body, ensure_ascii=False).encode(),
-                 {"Content-Type": "application/json", "Authorization": f"Bearer {wjob['token']}"})
+        http_req(
+            ctx.portal.port,
+            "POST",
+            "/api/v1/requests",
+            json.dumps(body, ensure_ascii=False).encode(),
+            {"Content-Type": "application/json", "Authorization": f"Bearer {wjob['token']}"},
+        )
     time.sleep(2.5)
     # one submitter alone: the service time without queueing (10 sequential POSTs)
     seq = []
     for k in range(10):
         body = dict(wjob["body"], idempotency_key=f"bench-{run_id}-seq-{k}")
-        st, _b, ms, _h = http_req(ctx.portal.port, "POST", "/api/v1/requests",
-                                  json.dumps(body, ensure_ascii=False).encode(),
-                                  {"Content-Type": "application/json", "Authorization": f"Bearer {wjob['token']}"})
+        st, _b, ms, _h = http_req(
+            ctx.portal.port,
+            "POST",
+            "/api/v1/requests",
+            json.dumps(body, ensure_ascii=False).encode(),
+            {"Content-Type": "application/json", "Authorization": f"Bearer {wjob['token']}"},
+        )
         seq.append(ms)
     res["sequential_one_client"] = lat(seq)
     res["indexer_alive_before"] = ctx.indexer.poll() is None
@@ -1007,15 +1282,18 @@ def bench_submit(ctx: Ctx) -> dict[str, Any]:
         if i in dup_idx[: n_dup // 2]:
             job["again"] = "retry"
         jobs.append(job)
-    for i in dup_idx[n_dup // 2:]:
+    for i in dup_idx[n_dup // 2 :]:
         jobs.append(dict(payloads[i], again="concurrent"))
     res["requests_sent"] = len(jobs) + n_dup // 2
     res["duplicate_keys"] = {"retry": n_dup // 2, "concurrent": n_dup - n_dup // 2}
     # the bare baseline: the same number of concurrent POSTs to the bare app
     bare = _post_all(ctx.bare.port, [{"body": j["body"], "token": "x", "user": j["user"]} for j in jobs], "/echo", 120)
     bare_ms = [a_["ms"] for r in bare for a_ in r["answers"]]
-    res["baseline_bare"] = {**lat(bare_ms), "wall_s": _r(max(a_["end"] for r in bare for a_ in r["answers"]) - bare[0]["t_start"]),
-                            "errors": sum(1 for r in bare for a_ in r["answers"] if a_["status"] != 201)}
+    res["baseline_bare"] = {
+        **lat(bare_ms),
+        "wall_s": _r(max(a_["end"] for r in bare for a_ in r["answers"]) - bare[0]["t_start"]),
+        "errors": sum(1 for r in bare for a_ in r["answers"] if a_["status"] != 201),
+    }
     cpu = CpuMeter()
     out = _post_all(ctx.portal.port, jobs, "/api/v1/requests", 180)
     res["cpu"] = cpu.stop()
@@ -1031,17 +1309,36 @@ def bench_submit(ctx: Ctx) -> dict[str, Any]:
     res["client_errors"] = {}
     for a_ in answers:
         if 400 <= a_["status"] < 500:
-            res["client_errors"][a_["error"] or str(a_["status"])] = res["client_errors"].get(a_["error"] or str(a_["status"]), 0) + 1
+            res["client_errors"][a_["error"] or str(a_["status"])] = (
+                res["client_errors"].get(a_["error"] or str(a_["status"]), 0) + 1
+            )
     # verification in the database: every key exactly once
     keys = [p["body"]["idempotency_key"] for p in payloads]
     s = db.session
-    rows = dict(s.execute(select(Request.idempotency_key, func.count()).where(Request.idempotency_key.in_(keys))
-                          .group_by(Request.idempotency_key)).all())
-    numbers_db = dict(s.execute(select(Request.idempotency_key, Request.number).where(Request.idempotency_key.in_(keys))).all())
-    tickets_db = [n for (n,) in s.execute(select(Ticket.number).join(Request, Request.id == Ticket.request_id)
-                                          .where(Request.idempotency_key.in_(keys)))]
-    outbox = s.scalar(select(func.count(SearchOutbox.id)).where(SearchOutbox.kind == "ticket",
-                                                                SearchOutbox.key.in_(tickets_db))) or 0
+    rows = dict(
+        s.execute(
+            select(Request.idempotency_key, func.count())
+            .where(Request.idempotency_key.in_(keys))
+            .group_by(Request.idempotency_key)
+        ).all()
+    )
+    numbers_db = dict(
+        s.execute(select(Request.idempotency_key, Request.number).where(Request.idempotency_key.in_(keys))).all()
+    )
+    tickets_db = [
+        n
+        for (n,) in s.execute(
+            select(Ticket.number)
+            .join(Request, Request.id == Ticket.request_id)
+            .where(Request.idempotency_key.in_(keys))
+        )
+    ]
+    outbox = (
+        s.scalar(
+            select(func.count(SearchOutbox.id)).where(SearchOutbox.kind == "ticket", SearchOutbox.key.in_(tickets_db))
+        )
+        or 0
+    )
     release_session()
     res["stored_once"] = sum(1 for k in keys if rows.get(k) == 1)
     res["lost"] = sum(1 for k in keys if rows.get(k, 0) == 0)
@@ -1110,14 +1407,20 @@ def bench_submit(ctx: Ctx) -> dict[str, Any]:
     res["sql_ms_per_submission"] = _r(sum(x[2] for x in sqls if isinstance(x[2], float) and x[2] < 1e6))
     prof = profile_calls(one_submission, 5)
     res["profile"] = prof
-    log(f"  one submission alone: HTTP p50 {res['sequential_one_client']['p50']} ms, Flask test client p50 "
-        f"{res['test_client_one']['p50']} ms, {len(sqls)} SQL statements taking {res['sql_ms_per_submission']} ms")
+    log(
+        f"  one submission alone: HTTP p50 {res['sequential_one_client']['p50']} ms, Flask test client p50 "
+        f"{res['test_client_one']['p50']} ms, {len(sqls)} SQL statements taking {res['sql_ms_per_submission']} ms"
+    )
     print_profile("one submission (test client)", prof)
-    log(f"  {len(answers)} answers in {res['wall_s']} s (bare app: {res['baseline_bare']['wall_s']} s); latency p50 "
-        f"{res['latency']['p50']} ms p95 {res['latency']['p95']} ms; statuses {res['status_counts']}")
-    log(f"  stored once {res['stored_once']}/{len(keys)}, lost {res['lost']}, duplicated {res['duplicated_rows']}, "
+    log(
+        f"  {len(answers)} answers in {res['wall_s']} s (bare app: {res['baseline_bare']['wall_s']} s); latency p50 "
+        f"{res['latency']['p50']} ms p95 {res['latency']['p95']} ms; statuses {res['status_counts']}"
+    )
+    log(
+        f"  stored once {res['stored_once']}/{len(keys)}, lost {res['lost']}, duplicated {res['duplicated_rows']}, "
         f"5xx {res['server_errors']}; {res['tickets_created']} tickets, all searchable after "
-        f"{res['catch_up_s']} s (not searchable: {res['not_searchable']})")
+        f"{res['catch_up_s']} s (not searchable: {res['not_searchable']})"
+    )
     return res
 
 
@@ -1129,29 +1432,42 @@ def _tail(path: Path, n: int) -> list[str]:
 
 
 # =========================================================================== report
+def _scanned(s: dict[str, Any]) -> int:
+    """Rows a (parallel) sequential scan read: kept + filtered out, times its loops (workers)."""
+    return ((s.get("rows") or 0) + (s.get("removed_by_filter") or 0)) * (s.get("loops") or 1)
+
+
 def report(results: dict[str, Any]) -> str:
     n = results.get("tickets")
     lines = [f"\n=== Tickets benchmark: {fmt(n)} tickets, {results.get('mode')} — {results.get('started')} ==="]
     g = results.get("generation") or {}
     if g:
         ix = g.get("index") or {}
-        lines.append(f"data: {fmt(g.get('rows'))} rows by COPY in {fmt(g.get('copy_s'))} s = {fmt(g.get('rows_per_s'))} rows/s; "
-                     f"database {fmt(g.get('db_mb'))} MB; ticket index {fmt(ix.get('indexed'))} of "
-                     f"{fmt(ix.get('total_tickets'))} docs in {fmt(ix.get('seconds'))} s ({fmt(ix.get('docs_per_s'))} docs/s)")
+        lines.append(
+            f"data: {fmt(g.get('rows'))} rows by COPY in {fmt(g.get('copy_s'))} s = {fmt(g.get('rows_per_s'))} rows/s; "
+            f"database {fmt(g.get('db_mb'))} MB; ticket index {fmt(ix.get('indexed'))} of "
+            f"{fmt(ix.get('total_tickets'))} docs in {fmt(ix.get('seconds'))} s ({fmt(ix.get('docs_per_s'))} docs/s)"
+        )
         if ix.get("extrapolated_full"):
             e = ix["extrapolated_full"]
-            lines.append(f"      full index extrapolated from the first 50,000: ~{e['total_s'] / 60:,.0f} min "
-                         f"(database/ORM {e['doc_loading_s'] / 60:,.0f} + index {e['index_s'] / 60:,.0f} min)")
+            lines.append(
+                f"      full index extrapolated from the first 50,000: ~{e['total_s'] / 60:,.0f} min "
+                f"(database/ORM {e['doc_loading_s'] / 60:,.0f} + index {e['index_s'] / 60:,.0f} min)"
+            )
         if ix.get("seconds"):
-            lines.append(f"      index build split: database/ORM {fmt(ix.get('doc_loading_s'))} s, index "
-                         f"{fmt(ix.get('index_s'))} s (of which {fmt(ix.get('after_input_s'))} s after the last document)")
+            lines.append(
+                f"      index build split: database/ORM {fmt(ix.get('doc_loading_s'))} s, index "
+                f"{fmt(ix.get('index_s'))} s (of which {fmt(ix.get('after_input_s'))} s after the last document)"
+            )
     scale_ok = (n or 0) >= 1_000_000
     rows = []
     q = results.get("queue") or {}
     if q:
-        lines.append(f"\n1. Staff queue (page of {PAGE}; ms; baseline SELECT 1 p50 {q['baseline_select1']['p50']} / p95 "
-                     f"{q['baseline_select1']['p95']}, bare HTTP GET p50 {q['baseline_http_bare']['p50']} / p95 "
-                     f"{q['baseline_http_bare']['p95']})")
+        lines.append(
+            f"\n1. Staff queue (page of {PAGE}; ms; baseline SELECT 1 p50 {q['baseline_select1']['p50']} / p95 "
+            f"{q['baseline_select1']['p95']}, bare HTTP GET p50 {q['baseline_http_bare']['p50']} / p95 "
+            f"{q['baseline_http_bare']['p95']})"
+        )
         for c in q["cases"]:
             for which in ("first", "deep"):
                 ip = c.get(f"{which}_inproc")
@@ -1160,79 +1476,180 @@ def report(results: dict[str, Any]) -> str:
                     continue
                 worst = max(ip["p95"] or 0, (hp or {}).get("p95") or 0)
                 page_no = 1 if which == "first" else c["deep_page_no"]
-                rows.append([f"{c['who']} ({c['user']})", c["status"], fmt(c["total"]), str(page_no), ip["p50"], ip["p95"],
-                             (hp or {}).get("p50"), (hp or {}).get("p95"), (hp or {}).get("errors"),
-                             verdict(worst <= TARGET_MS) + ("" if scale_ok else " (small N)")])
-        lines.append(table(["user", "status", "tickets", "page", "in-proc p50", "p95", "HTTP p50", "p95", "err",
-                            f"target p95≤{TARGET_MS:.0f}"], rows))
+                rows.append(
+                    [
+                        f"{c['who']} ({c['user']})",
+                        c["status"],
+                        fmt(c["total"]),
+                        str(page_no),
+                        ip["p50"],
+                        ip["p95"],
+                        (hp or {}).get("p50"),
+                        (hp or {}).get("p95"),
+                        (hp or {}).get("errors"),
+                        verdict(worst <= TARGET_MS) + ("" if scale_ok else " (small N)"),
+                    ]
+                )
+        lines.append(
+            table(
+                [
+                    "user",
+                    "status",
+                    "tickets",
+                    "page",
+                    "in-proc p50",
+                    "p95",
+                    "HTTP p50",
+                    "p95",
+                    "err",
+                    f"target p95≤{TARGET_MS:.0f}",
+                ],
+                rows,
+            )
+        )
         lines.append("   deep-page SQL (EXPLAIN ANALYZE):")
         for label, plans in q.get("plans", {}).items():
             p, c = plans.get("page", {}), plans.get("count", {})
-            seqs = ", ".join(f"{s['relation']}({fmt(s['rows'])} rows, {fmt(s['removed_by_filter'])} filtered)"
-                             for s in p.get("seq_scans", [])) or "none"
+            seqs = (
+                ", ".join(
+                    f"{s['relation']}(read {fmt(_scanned(s))} rows, kept {fmt((s['rows'] or 0) * (s['loops'] or 1))})"
+                    for s in p.get("seq_scans", [])
+                )
+                or "none"
+            )
             sorts = ", ".join(f"{s['method']} {fmt(s['rows'])} rows" for s in p.get("sorts", [])) or "none"
-            lines.append(f"   {label:16s} page {p.get('execution_ms')} ms (indexes {', '.join(p.get('indexes', [])) or '—'};"
-                         f" seq scans {seqs}; sorts {sorts}); count(*) {c.get('execution_ms')} ms "
-                         f"(seq scans {', '.join(s['relation'] or '?' for s in c.get('seq_scans', [])) or 'none'})")
+            lines.append(
+                f"   {label:16s} page {p.get('execution_ms')} ms (indexes {', '.join(p.get('indexes', [])) or '—'};"
+                f" seq scans {seqs}; sorts {sorts}); count(*) {c.get('execution_ms')} ms "
+                f"(seq scans {', '.join(s['relation'] or '?' for s in c.get('seq_scans', [])) or 'none'})"
+            )
+    w = results.get("what_if_indexes") or {}
+    if w.get("cases"):
+        lines.append(
+            "   what-if (rolled back): deep page SQL ms — today's query / rewritten, without → with the candidate "
+            "indexes; count(*)"
+        )
+        for label, row in w["cases"].items():
+            lines.append(
+                f"   {label:16s} {row['now: today']} / {row['now: rewritten']} → {row['with indexes: today']} / "
+                f"{row['with indexes: rewritten']}; count {row['now: count']} → {row['with indexes: count']}"
+            )
     s = results.get("search") or {}
     if s:
         b = s["baseline_whoosh_term"]
-        lines.append(f"\n2. Ticket search (TicketIndex.search, {fmt(s.get('doc_count'))} docs in the index; baseline bare "
-                     f"Whoosh term lookup p50 {b['p50']} / p95 {b['p95']} ms)")
+        lines.append(
+            f"\n2. Ticket search (TicketIndex.search, {fmt(s.get('doc_count'))} docs in the index; baseline bare "
+            f"Whoosh term lookup p50 {b['p50']} / p95 {b['p95']} ms)"
+        )
         rows = []
         for label, v in s["scopes"].items():
-            rows.append([label, v["all"]["n"], v["all"]["p50"], v["all"]["p95"], v["all"]["max"],
-                         ", ".join(f"{q_}" for q_, _ms in v["slowest"][:3]),
-                         verdict((v["all"]["p95"] or 0) <= TARGET_MS) + ("" if scale_ok and not (s.get("index") or {}).get("partial") else " (partial/small)")])
-        lines.append(table(["bureau filter", "n", "p50 ms", "p95 ms", "max ms", "slowest queries", f"target p95≤{TARGET_MS:.0f}"], rows))
+            rows.append(
+                [
+                    label,
+                    v["all"]["n"],
+                    v["all"]["p50"],
+                    v["all"]["p95"],
+                    v["all"]["max"],
+                    ", ".join(f"{q_}" for q_, _ms in v["slowest"][:3]),
+                    verdict((v["all"]["p95"] or 0) <= TARGET_MS)
+                    + ("" if scale_ok and not (s.get("index") or {}).get("partial") else " (partial/small)"),
+                ]
+            )
+        lines.append(
+            table(
+                ["bureau filter", "n", "p50 ms", "p95 ms", "max ms", "slowest queries", f"target p95≤{TARGET_MS:.0f}"],
+                rows,
+            )
+        )
         kinds = {}
         for label, v in s["scopes"].items():
             for k, l_ in v["by_kind"].items():
                 kinds.setdefault(k, []).append(f"{l_['p95']}")
-        lines.append("   p95 by kind (" + " / ".join(s["scopes"]) + "): " +
-                     "; ".join(f"{k} {'/'.join(v)}" for k, v in kinds.items()))
+        lines.append(
+            "   p95 by kind ("
+            + " / ".join(s["scopes"])
+            + "): "
+            + "; ".join(f"{k} {'/'.join(v)}" for k, v in kinds.items())
+        )
     d = results.get("dashboard") or {}
     if d:
-        lines.append(f"\n3. Dashboard, one year ({d['from']} – {d['to']}, {fmt(d.get('tickets_in_range'))} tickets; baseline "
-                     f"COUNT(*) of the year {d['baseline_count_ms']['p50']} ms, bare HTTP {d['baseline_http_bare']['p50']} ms)")
+        lines.append(
+            f"\n3. Dashboard, one year ({d['from']} – {d['to']}, {fmt(d.get('tickets_in_range'))} tickets; baseline "
+            f"COUNT(*) of the year {d['baseline_count_ms']['p50']} ms, bare HTTP {d['baseline_http_bare']['p50']} ms)"
+        )
         rows = [[k, v["p50"], v["max"]] for k, v in d["functions"].items()]
         if d.get("test_client"):
-            rows.append(["GET /dashboard via Flask test client (figures + render)", d["test_client"]["p50"],
-                         d["test_client"]["max"]])
-        rows.append([f"GET /dashboard (HTTP, supervisor; statuses {d['http']['statuses']})", d["http"]["p50"], d["http"]["max"]])
+            rows.append(
+                [
+                    "GET /dashboard via Flask test client (figures + render)",
+                    d["test_client"]["p50"],
+                    d["test_client"]["max"],
+                ]
+            )
+        rows.append(
+            [f"GET /dashboard (HTTP, supervisor; statuses {d['http']['statuses']})", d["http"]["p50"], d["http"]["max"]]
+        )
         lines.append(table(["what", "p50 ms", "max ms"], rows))
     u = results.get("submit") or {}
     if u:
         ok_store = u["lost"] == 0 and u["duplicated_rows"] == 0 and u["answers_naming_another_request"] == 0
-        lines.append(f"\n4. {u['submitters']} concurrent submitters ({u['requests_sent']} POSTs incl. {sum(u['duplicate_keys'].values())} "
-                     f"repeated keys) — bare app: {u['baseline_bare']['wall_s']} s wall, p95 {u['baseline_bare']['p95']} ms")
+        lines.append(
+            f"\n4. {u['submitters']} concurrent submitters ({u['requests_sent']} POSTs incl. "
+            f"{sum(u['duplicate_keys'].values())} repeated keys) — bare app: {u['baseline_bare']['wall_s']} s wall, "
+            f"p95 {u['baseline_bare']['p95']} ms"
+        )
         rows = [
-            ["wall time / latency p50 / p95", f"{u['wall_s']} s / {u['latency']['p50']} ms / {u['latency']['p95']} ms", ""],
-            ["one client alone, sequential (HTTP / test client)",
-             f"{(u.get('sequential_one_client') or {}).get('p50')} ms / {(u.get('test_client_one') or {}).get('p50')} ms "
-             f"({u.get('statements_per_submission')} SQL statements, {u.get('sql_ms_per_submission')} ms)", ""],
+            [
+                "wall time / latency p50 / p95",
+                f"{u['wall_s']} s / {u['latency']['p50']} ms / {u['latency']['p95']} ms",
+                "",
+            ],
+            [
+                "one client alone, sequential (HTTP / test client)",
+                f"{(u.get('sequential_one_client') or {}).get('p50')} ms / "
+                f"{(u.get('test_client_one') or {}).get('p50')} ms "
+                f"({u.get('statements_per_submission')} SQL statements, {u.get('sql_ms_per_submission')} ms)",
+                "",
+            ],
             ["statuses", json.dumps(u["status_counts"]), ""],
             ["indexer running before / after", f"{u.get('indexer_alive_before')} / {u.get('indexer_alive_after')}", ""],
-            ["stored exactly once", f"{u['stored_once']}/{u['submitters']}", verdict(u["stored_once"] == u["submitters"])],
-            ["lost / duplicated / wrong answer", f"{u['lost']} / {u['duplicated_rows']} / {u['answers_naming_another_request']}",
-             verdict(ok_store)],
+            [
+                "stored exactly once",
+                f"{u['stored_once']}/{u['submitters']}",
+                verdict(u["stored_once"] == u["submitters"]),
+            ],
+            [
+                "lost / duplicated / wrong answer",
+                f"{u['lost']} / {u['duplicated_rows']} / {u['answers_naming_another_request']}",
+                verdict(ok_store),
+            ],
             ["server errors (5xx, resets)", str(u["server_errors"]), verdict(u["server_errors"] == 0)],
-            [f"index catch-up after last answer ({u['tickets_created']} tickets)",
-             f"{u['catch_up_s']} s (p50 {u['catch_up_p50_s']} s; not found {u['not_searchable']})",
-             verdict(u["catch_up_s"] is not None and u["catch_up_s"] <= CATCH_UP_S)],
+            [
+                f"index catch-up after last answer ({u['tickets_created']} tickets)",
+                f"{u['catch_up_s']} s (p50 {u['catch_up_p50_s']} s; not found {u['not_searchable']})",
+                verdict(u["catch_up_s"] is not None and u["catch_up_s"] <= CATCH_UP_S),
+            ],
         ]
-        lines.append(table(["check", "value", f"target"], rows))
+        lines.append(table(["check", "value", "target"], rows))
     if results.get("code_changed_during_run"):
-        lines.append("\nNOTE: these files changed while the benchmark ran (figures may mix versions): "
-                     + ", ".join(results["code_changed_during_run"]))
+        lines.append(
+            "\nNOTE: these files changed while the benchmark ran (figures may mix versions): "
+            + ", ".join(results["code_changed_during_run"])
+        )
     if (results.get("index_preflight") or {}).get("ok") is False:
-        lines.append("NOTE: the ticket index was unreadable by the current code and was rebuilt first: "
-                     + str(results["index_preflight"].get("reason")))
+        lines.append(
+            "NOTE: the ticket index was unreadable by the current code and was rebuilt first: "
+            + str(results["index_preflight"].get("reason"))
+        )
     if results.get("errors"):
-        lines.append("\nERRORS: " + "; ".join(f"{k}: {v.splitlines()[-1] if v else v}" for k, v in results["errors"].items()))
+        lines.append(
+            "\nERRORS: " + "; ".join(f"{k}: {v.splitlines()[-1] if v else v}" for k, v in results["errors"].items())
+        )
     if results.get("cpu"):
-        lines.append("\nmachine load per part (busy cores of 2 / loadavg): " +
-                     ", ".join(f"{k} {v['busy_cores']}/{v['loadavg_1m']}" for k, v in results["cpu"].items()))
+        lines.append(
+            "\nmachine load per part (busy cores of 2 / loadavg): "
+            + ", ".join(f"{k} {v['busy_cores']}/{v['loadavg_1m']}" for k, v in results["cpu"].items())
+        )
     return "\n".join(lines)
 
 
@@ -1242,22 +1659,46 @@ def code_versions() -> dict[str, str]:
     import hashlib
 
     out = {}
-    for rel in ("services/queue.py", "services/tickets.py", "services/statistics.py", "services/search_sync.py",
-                "services/requests.py", "search_index/tickets.py", "portal/dashboard/views.py", "portal/api/requests.py",
-                "portal/api/tickets.py"):
+    for rel in (
+        "services/queue.py",
+        "services/tickets.py",
+        "services/statistics.py",
+        "services/search_sync.py",
+        "services/requests.py",
+        "search_index/tickets.py",
+        "portal/dashboard/views.py",
+        "portal/api/requests.py",
+        "portal/api/tickets.py",
+    ):
         p = REPO / rel
         try:
-            out[rel] = (hashlib.sha256(p.read_bytes()).hexdigest()[:12] + " "
-                        + time.strftime("%H:%M:%S", time.localtime(p.stat().st_mtime)))
+            out[rel] = (
+                hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+                + " "
+                + time.strftime("%H:%M:%S", time.localtime(p.stat().st_mtime))
+            )
         except OSError:
             out[rel] = "missing"
     return out
 
 
 def run_gen(args: argparse.Namespace, n: int) -> None:
-    cmd = [str(VENV_BIN / "python"), str(BENCH / "tickets_gen.py"), "--n", str(n), "--db", args.db,
-           "--instance", str(args.instance), "--server", args.server, "--seed", str(args.seed),
-           "--index-budget", str(args.index_budget)]
+    cmd = [
+        str(VENV_BIN / "python"),
+        str(BENCH / "tickets_gen.py"),
+        "--n",
+        str(n),
+        "--db",
+        args.db,
+        "--instance",
+        str(args.instance),
+        "--server",
+        args.server,
+        "--seed",
+        str(args.seed),
+        "--index-budget",
+        str(args.index_budget),
+    ]
     if args.enterprises:
         cmd += ["--enterprises", str(args.enterprises)]
     if args.index_limit:
@@ -1289,6 +1730,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reps", type=int, help="repetitions per measured call (default 30; --quick 12)")
     p.add_argument("--walk-seconds", type=float, help="time budget for following the cursor towards page 200")
     p.add_argument("--small-bureau", default=SMALL_BUREAU)
+    p.add_argument(
+        "--what-if-indexes",
+        action="store_true",
+        help="after part 1: EXPLAIN the deep pages with candidate indexes built in a rolled-back transaction",
+    )
     p.add_argument("--profile", action="store_true", help="profile queue and search even when they meet the target")
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
@@ -1304,8 +1750,13 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     tmp = Path(f"/tmp/portal-bench-tickets-run-{stamp}-{os.getpid()}")
     tmp.mkdir(parents=True)
-    results: dict[str, Any] = {"started": stamp, "mode": "quick" if args.quick else "full", "args": vars(args) | {
-        "instance": str(args.instance)}, "errors": {}, "cpu": {}}
+    results: dict[str, Any] = {
+        "started": stamp,
+        "mode": "quick" if args.quick else "full",
+        "args": vars(args) | {"instance": str(args.instance)},
+        "errors": {},
+        "cpu": {},
+    }
     out_path = RESULTS / f"tickets-{stamp}.json"
     results["code"] = code_versions()
     rc = 0
@@ -1320,9 +1771,24 @@ def main(argv: list[str] | None = None) -> int:
             run_gen(args, n)
             results["cpu"]["generation"] = cpu.stop()
         summary = json.loads(summary_path.read_text("utf-8"))
-        results["generation"] = {k: summary.get(k) for k in ("n", "rows", "copy_s", "rows_per_s", "tickets_per_s", "db_mb",
-                                                             "counts", "status", "bureaus", "index", "init_s",
-                                                             "vacuum_analyze_s", "now")}
+        results["generation"] = {
+            k: summary.get(k)
+            for k in (
+                "n",
+                "rows",
+                "copy_s",
+                "rows_per_s",
+                "tickets_per_s",
+                "db_mb",
+                "counts",
+                "status",
+                "bureaus",
+                "index",
+                "init_s",
+                "vacuum_analyze_s",
+                "now",
+            )
+        }
         results["tickets"] = summary["n"]
         ctx = Ctx(args, summary, tmp)
         ctx.app = make_app(ctx)
@@ -1333,9 +1799,12 @@ def main(argv: list[str] | None = None) -> int:
             results["accounts"] = ctx.info
             results["servers"] = start_servers(ctx)
             parts = [p_.strip() for p_ in args.parts.split(",") if p_.strip()]
-            for name, fn, title in (("queue", bench_queue, "1. staff queue"), ("search", bench_search, "2. ticket search"),
-                                    ("dashboard", bench_dashboard, "3. dashboard"),
-                                    ("submit", bench_submit, "4. concurrent submissions")):
+            for name, fn, title in (
+                ("queue", bench_queue, "1. staff queue"),
+                ("search", bench_search, "2. ticket search"),
+                ("dashboard", bench_dashboard, "3. dashboard"),
+                ("submit", bench_submit, "4. concurrent submissions"),
+            ):
                 if name not in parts:
                     continue
                 log(f"\n{title} …")
@@ -1346,6 +1815,13 @@ def main(argv: list[str] | None = None) -> int:
                     results["errors"][name] = traceback.format_exc()
                     log(results["errors"][name])
                 results["cpu"][name] = cpu.stop()
+                if name == "queue" and args.what_if_indexes and results.get("queue"):
+                    log("\nwhat-if: candidate indexes, created in a transaction that is rolled back …")
+                    try:
+                        results["what_if_indexes"] = what_if_indexes(ctx, results["queue"])
+                    except Exception:  # noqa: BLE001
+                        results["errors"]["what_if_indexes"] = traceback.format_exc()
+                        log(results["errors"]["what_if_indexes"])
                 out_path.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), "utf-8")
     except KeyboardInterrupt:
         log("interrupted")
@@ -1376,6 +1852,7 @@ def main(argv: list[str] | None = None) -> int:
             import shutil
 
             shutil.rmtree(args.instance, ignore_errors=True)
+            with_suppress(lambda: args.instance.parent.rmdir())  # the parent too, when it is empty
             log(f"dropped {args.db} and removed {args.instance} (use --keep to keep them)")
     return rc
 

@@ -23,6 +23,7 @@ Steps (each timed, summary printed and written to <instance>/bench-tickets.json)
    with progress, timed (doc loading vs. Whoosh); the rate over the first 50,000 documents is
    extrapolated to the full count. --index-limit K indexes only the first K tickets (by id).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -46,11 +47,11 @@ if str(REPO) not in sys.path:
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 DEFAULT_DB = "portal_bench"
 DEFAULT_INSTANCE = Path("/tmp/portal-bench-tickets/instance")
-BENCH_PASSWORD = "Bench-2026-portal"          # every generated account (staff and enterprises)
+BENCH_PASSWORD = "Bench-2026-portal"  # every generated account (staff and enterprises)
 SUMMARY_FILE = "bench-tickets.json"
 EXTRAPOLATE_AT = 50_000
 UTC = timezone.utc
-BJ = 8 * 3600                                   # Beijing offset, seconds
+BJ = 8 * 3600  # Beijing offset, seconds
 DAY = 86400
 
 # --------------------------------------------------------------------------- output
@@ -86,8 +87,10 @@ class Progress:
         eta = (self.total - n) / rate if rate > 0 else 0.0
         width = 30
         fill = int(width * min(n, self.total) / self.total)
-        line = (f"{self.label} [{'#' * fill}{'.' * (width - fill)}] {pct:3d}% {n:,}/{self.total:,} "
-                f"{rate:,.0f} {self.unit}/s  {el:5.0f}s  ETA {eta:4.0f}s {extra}")
+        line = (
+            f"{self.label} [{'#' * fill}{'.' * (width - fill)}] {pct:3d}% {n:,}/{self.total:,} "
+            f"{rate:,.0f} {self.unit}/s  {el:5.0f}s  ETA {eta:4.0f}s {extra}"
+        )
         if self.tty:
             sys.stderr.write("\r" + line[:160].ljust(160))
         else:
@@ -134,12 +137,14 @@ def drop_database(dbname: str, server: str = PG_SERVER) -> None:
 def portal_env(instance: Path, dbname: str, server: str = PG_SERVER, **extra: str) -> dict[str, str]:
     """The environment of a portal process on the bench database (inherited PORTAL_* dropped)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({
-        "PORTAL_INSTANCE_PATH": str(instance),
-        "PORTAL_SQLALCHEMY_DATABASE_URI": sqlalchemy_url(dbname, server),
-        "PORTAL_SECRET_KEY": "bench-" + "x" * 40,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "PORTAL_INSTANCE_PATH": str(instance),
+            "PORTAL_SQLALCHEMY_DATABASE_URI": sqlalchemy_url(dbname, server),
+            "PORTAL_SECRET_KEY": "bench-" + "x" * 40,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -148,8 +153,9 @@ def flask_init(instance: Path, dbname: str, server: str) -> float:
     instance.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     cmd = [str(REPO / ".venv" / "bin" / "flask"), "--app", "portal", "init"]
-    proc = subprocess.run(cmd, cwd=REPO, env=portal_env(instance, dbname, server), capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=portal_env(instance, dbname, server), capture_output=True, text=True, timeout=600
+    )
     if proc.returncode != 0:
         raise SystemExit(f"flask init failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     for line in proc.stdout.strip().splitlines():
@@ -218,53 +224,169 @@ class FastCalendar:
 # --------------------------------------------------------------------------- vocabulary
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文辉鹏飞波斌宇浩凯亮琴燕婷雪梅"
-NAME_CHARS = ("兰江 澧阳 澧水 城头 梦溪 彭山 金罗 湘北 洞庭 鑫源 恒丰 华润 盛达 宏图 瑞丰 天成 永兴 佳禾 绿源 "
-              "惠民 新康 福源 嘉和 金桥 兴旺 楚南 九澧 道河 涔水 车溪 复兴 大堰 如东 官垸 盐井 码头 甘溪 火连 "
-              "禾润 稻香 橘颂 荷香 顺安 长丰 益民 广源 聚贤 和泰 安澜 丰泽 百川 银杏 青松 众诚 汇通 德润 "
-              "昌盛 锦程 春晖 美澧 澧兰 古城 星辉 新源 博雅 同心 富民 中湘 湘澧 荣华 志成 创新 宏远").split()
+NAME_CHARS = (
+    "兰江 澧阳 澧水 城头 梦溪 彭山 金罗 湘北 洞庭 鑫源 恒丰 华润 盛达 宏图 瑞丰 天成 永兴 佳禾 绿源 "
+    "惠民 新康 福源 嘉和 金桥 兴旺 楚南 九澧 道河 涔水 车溪 复兴 大堰 如东 官垸 盐井 码头 甘溪 火连 "
+    "禾润 稻香 橘颂 荷香 顺安 长丰 益民 广源 聚贤 和泰 安澜 丰泽 百川 银杏 青松 众诚 汇通 德润 "
+    "昌盛 锦程 春晖 美澧 澧兰 古城 星辉 新源 博雅 同心 富民 中湘 湘澧 荣华 志成 创新 宏远"
+).split()
 TRADES = [
-    ("食品", "food"), ("粮油", "food"), ("米业", "food"), ("农业科技", "A"), ("生态农业", "A"), ("养殖", "A"),
-    ("茶业", "A"), ("中药材", "herbs"), ("生物科技", "biomedicine"), ("医药", "biomedicine"),
-    ("化妆品", "cosmetics"), ("日化", "cosmetics"), ("纺织", "textile"), ("服饰", "textile"),
-    ("机械制造", "C"), ("电子", "C"), ("建材", "C"), ("新型建材", "C"), ("钢结构", "E"), ("建筑工程", "E"),
-    ("环保科技", "green"), ("新能源", "green"), ("物流", "logistics"), ("电子商务", "logistics"),
-    ("商贸", "F"), ("超市", "F"), ("酒店管理", "H"), ("餐饮", "H"), ("信息技术", "I"), ("检测技术", "M"),
-    ("水务", "D"), ("运输", "G"), ("文化传媒", "R"), ("家政服务", "O"), ("包装", "C"), ("塑料制品", "C"),
+    ("食品", "food"),
+    ("粮油", "food"),
+    ("米业", "food"),
+    ("农业科技", "A"),
+    ("生态农业", "A"),
+    ("养殖", "A"),
+    ("茶业", "A"),
+    ("中药材", "herbs"),
+    ("生物科技", "biomedicine"),
+    ("医药", "biomedicine"),
+    ("化妆品", "cosmetics"),
+    ("日化", "cosmetics"),
+    ("纺织", "textile"),
+    ("服饰", "textile"),
+    ("机械制造", "C"),
+    ("电子", "C"),
+    ("建材", "C"),
+    ("新型建材", "C"),
+    ("钢结构", "E"),
+    ("建筑工程", "E"),
+    ("环保科技", "green"),
+    ("新能源", "green"),
+    ("物流", "logistics"),
+    ("电子商务", "logistics"),
+    ("商贸", "F"),
+    ("超市", "F"),
+    ("酒店管理", "H"),
+    ("餐饮", "H"),
+    ("信息技术", "I"),
+    ("检测技术", "M"),
+    ("水务", "D"),
+    ("运输", "G"),
+    ("文化传媒", "R"),
+    ("家政服务", "O"),
+    ("包装", "C"),
+    ("塑料制品", "C"),
 ]
 SUFFIXES = ["有限公司"] * 6 + ["有限责任公司"] * 2 + ["股份有限公司", "专业合作社", "厂", "商行"]
 SIZE_WEIGHTS = [("micro", 45), ("small", 30), ("medium", 10), ("large", 2), ("individual", 13)]
 ROADS = ["澧阳路", "澧州路", "翊武路", "荆河路", "解放路", "古城路", "梦溪大道", "城头山大道", "澧浦路", "工业园大道"]
-PRODUCTS = ["菜籽油", "大米", "米粉", "腊肉", "柑橘", "葡萄", "茶叶", "中药饮片", "杜仲", "黄精", "面膜", "洗发水",
-            "护肤霜", "纯棉面料", "羽绒服", "预制构件", "钢结构件", "混凝土", "有机肥", "饲料", "鲜鱼", "皮蛋",
-            "辣椒酱", "豆腐乳", "纸箱", "塑料薄膜", "电线电缆", "LED灯具", "农用机械", "水泵"]
-INSTRUMENTS = ["电子台秤", "电子汽车衡", "加油机", "血压计", "压力表", "出租车计价器", "燃气表", "电能表",
-               "水表", "砝码", "玻璃液体温度计", "心电图机", "酒精检测仪", "噪声计", "天平"]
-EXTRA = ["产品即将上市，时间较紧，请尽快安排。", "相关材料已按办事指南准备齐全。", "联系人工作日均可接听电话。",
-         "原证书即将到期，需要续期。", "新建生产线投产前需要完成。", "客户要求提供相关证明。", "第一次办理，流程不太熟悉，请多指导。",
-         "希望能上门服务。", "去年办理过一次，今年继续申请。", "可以配合现场核查。"]
-NEEDS = ["我们厂的地磅需要年检，不知道应该找哪个部门办理。", "想给自家的大米申请绿色食品认证，需要准备哪些材料？",
-         "企业准备申报高新技术企业，希望有人上门辅导一下。", "我们做的腊肉想注册一个商标，还想申请地理标志，怎么办？",
-         "新开了一家食品小作坊，想了解需要办哪些证。", "产品出口需要检测报告，县里能不能做？",
-         "厂里的压力表、电子秤很多，想一次性全部检定。", "想了解质量奖补资金怎么申请，有哪些条件。",
-         "企业标准不会写，希望得到标准化方面的指导。", "合作社的柑橘想做品牌，希望得到政策支持。",
-         "我们的化妆品想做功效检验，哪里可以检测？", "专利被别人侵权了，想咨询怎么维权。",
-         "厂房改造想申请技术改造项目补助。", "想参加质量管理体系认证，需要多长时间？"]
+PRODUCTS = [
+    "菜籽油",
+    "大米",
+    "米粉",
+    "腊肉",
+    "柑橘",
+    "葡萄",
+    "茶叶",
+    "中药饮片",
+    "杜仲",
+    "黄精",
+    "面膜",
+    "洗发水",
+    "护肤霜",
+    "纯棉面料",
+    "羽绒服",
+    "预制构件",
+    "钢结构件",
+    "混凝土",
+    "有机肥",
+    "饲料",
+    "鲜鱼",
+    "皮蛋",
+    "辣椒酱",
+    "豆腐乳",
+    "纸箱",
+    "塑料薄膜",
+    "电线电缆",
+    "LED灯具",
+    "农用机械",
+    "水泵",
+]
+INSTRUMENTS = [
+    "电子台秤",
+    "电子汽车衡",
+    "加油机",
+    "血压计",
+    "压力表",
+    "出租车计价器",
+    "燃气表",
+    "电能表",
+    "水表",
+    "砝码",
+    "玻璃液体温度计",
+    "心电图机",
+    "酒精检测仪",
+    "噪声计",
+    "天平",
+]
+EXTRA = [
+    "产品即将上市，时间较紧，请尽快安排。",
+    "相关材料已按办事指南准备齐全。",
+    "联系人工作日均可接听电话。",
+    "原证书即将到期，需要续期。",
+    "新建生产线投产前需要完成。",
+    "客户要求提供相关证明。",
+    "第一次办理，流程不太熟悉，请多指导。",
+    "希望能上门服务。",
+    "去年办理过一次，今年继续申请。",
+    "可以配合现场核查。",
+]
+NEEDS = [
+    "我们厂的地磅需要年检，不知道应该找哪个部门办理。",
+    "想给自家的大米申请绿色食品认证，需要准备哪些材料？",
+    "企业准备申报高新技术企业，希望有人上门辅导一下。",
+    "我们做的腊肉想注册一个商标，还想申请地理标志，怎么办？",
+    "新开了一家食品小作坊，想了解需要办哪些证。",
+    "产品出口需要检测报告，县里能不能做？",
+    "厂里的压力表、电子秤很多，想一次性全部检定。",
+    "想了解质量奖补资金怎么申请，有哪些条件。",
+    "企业标准不会写，希望得到标准化方面的指导。",
+    "合作社的柑橘想做品牌，希望得到政策支持。",
+    "我们的化妆品想做功效检验，哪里可以检测？",
+    "专利被别人侵权了，想咨询怎么维权。",
+    "厂房改造想申请技术改造项目补助。",
+    "想参加质量管理体系认证，需要多长时间？",
+]
 RESULTS = {
-    "metrology": ["检定合格，证书已出具，请到窗口领取或选择邮寄。", "已完成现场检定，全部器具合格并加贴合格标志。",
-                  "部分器具检定不合格，已出具检定结果通知书，请维修后复检。"],
-    "standardization": ["企业标准已自我声明公开，请在企业标准信息公共服务平台查看。", "已完成标准化指导，意见已反馈企业。"],
-    "testing": ["已出具检验报告，结论为合格。", "检验完成，报告已上传，请登录查看。", "样品已检测完毕，报告可到窗口领取。"],
-    "certification": ["已完成认证咨询，企业已提交认证申请。", "许可审查通过，证书已发放。", "已现场辅导，整改意见已告知企业。"],
+    "metrology": [
+        "检定合格，证书已出具，请到窗口领取或选择邮寄。",
+        "已完成现场检定，全部器具合格并加贴合格标志。",
+        "部分器具检定不合格，已出具检定结果通知书，请维修后复检。",
+    ],
+    "standardization": [
+        "企业标准已自我声明公开，请在企业标准信息公共服务平台查看。",
+        "已完成标准化指导，意见已反馈企业。",
+    ],
+    "testing": [
+        "已出具检验报告，结论为合格。",
+        "检验完成，报告已上传，请登录查看。",
+        "样品已检测完毕，报告可到窗口领取。",
+    ],
+    "certification": [
+        "已完成认证咨询，企业已提交认证申请。",
+        "许可审查通过，证书已发放。",
+        "已现场辅导，整改意见已告知企业。",
+    ],
     "quality": ["已完成辅导并反馈评估意见。", "项目已通过审核，列入年度计划。", "奖补资金已按程序兑付。"],
     "brand": ["品牌培育指导已完成。", "已推荐申报，等待上级评审。", "商标品牌指导站已提供服务。"],
     "ip": ["专利申请已受理，请留意后续通知。", "已完成知识产权咨询服务。", "质押登记已办结，融资对接成功。"],
     None: ["已答复企业，并转相关单位跟进。", "已联系企业说明办理渠道。"],
 }
 REJECT_REASONS = ["申请材料不齐全且逾期未补正", "不属于本单位职责范围", "企业不符合受理条件", "重复申请"]
-INFO_ASKS = ["请补充营业执照副本复印件。", "请补充产品检验报告。", "请补充器具清单及出厂编号。", "请补充法定代表人授权书。",
-             "申请表信息不完整，请补充联系人及电话。"]
-REPLIES = ["已安排专人对接，近期将上门服务。", "材料已收到，正在审核。", "请按约定时间携带原件到窗口核验。",
-           "检定人员将于下周上门，请提前做好准备。"]
+INFO_ASKS = [
+    "请补充营业执照副本复印件。",
+    "请补充产品检验报告。",
+    "请补充器具清单及出厂编号。",
+    "请补充法定代表人授权书。",
+    "申请表信息不完整，请补充联系人及电话。",
+]
+REPLIES = [
+    "已安排专人对接，近期将上门服务。",
+    "材料已收到，正在审核。",
+    "请按约定时间携带原件到窗口核验。",
+    "检定人员将于下周上门，请提前做好准备。",
+]
 COMMENTS_GOOD = ["办事效率高", "服务态度好", "材料要求讲得很清楚", "上门服务很方便", "一次就办好了", "", "", ""]
 COMMENTS_BAD = ["等待时间有点长", "流程还需优化", "多次补材料，比较麻烦", "电话不好打通"]
 
@@ -298,34 +420,57 @@ def mobile(rng: random.Random) -> str:
 def load_catalog(conn) -> dict[str, Any]:
     """Bureaus, services with their request fields, bundles and routing rules (as `init` loaded them)."""
     cur = conn.cursor()
-    bureaus = {code: {"id": i, "code": code, "short": short, "joint": joint}
-               for i, code, short, joint in cur.execute(
-                   "SELECT id, code, short_name, joint_office FROM bureau ORDER BY position, code")}
+    bureaus = {
+        code: {"id": i, "code": code, "short": short, "joint": joint}
+        for i, code, short, joint in cur.execute(
+            "SELECT id, code, short_name, joint_office FROM bureau ORDER BY position, code"
+        )
+    }
     fields: dict[int, list[dict]] = {}
     for sid, code, label, datatype, required, values in cur.execute(
-            "SELECT service_id, code, label, datatype, required, \"values\" FROM service_field ORDER BY service_id, position"):
-        fields.setdefault(sid, []).append({"code": code, "label": label, "datatype": datatype,
-                                           "required": required, "values": values or []})
+        'SELECT service_id, code, label, datatype, required, "values" FROM service_field ORDER BY service_id, position'
+    ):
+        fields.setdefault(sid, []).append(
+            {"code": code, "label": label, "datatype": datatype, "required": required, "values": values or []}
+        )
     services = []
     for sid, code, name, bureau_id, cat, days, online, popular in cur.execute(
-            "SELECT s.id, s.code, s.name, s.bureau_id, c.code, s.time_limit_days, s.online, s.popular "
-            "FROM service s JOIN category c ON c.id = s.category_id "
-            "WHERE s.published AND s.removed_at IS NULL ORDER BY s.code"):
-        services.append({"id": sid, "code": code, "name": name, "bureau_id": bureau_id, "category": cat,
-                         "days": days, "online": online, "popular": popular, "fields": fields.get(sid, [])})
+        "SELECT s.id, s.code, s.name, s.bureau_id, c.code, s.time_limit_days, s.online, s.popular "
+        "FROM service s JOIN category c ON c.id = s.category_id "
+        "WHERE s.published AND s.removed_at IS NULL ORDER BY s.code"
+    ):
+        services.append(
+            {
+                "id": sid,
+                "code": code,
+                "name": name,
+                "bureau_id": bureau_id,
+                "category": cat,
+                "days": days,
+                "online": online,
+                "popular": popular,
+                "fields": fields.get(sid, []),
+            }
+        )
     bundles = []
     for bid, bcode in cur.execute("SELECT id, code FROM bundle WHERE published ORDER BY position, code").fetchall():
-        sids = [r[0] for r in cur.execute(
-            "SELECT service_id FROM bundle_service WHERE bundle_id = %s ORDER BY position", (bid,))]
+        sids = [
+            r[0]
+            for r in cur.execute("SELECT service_id FROM bundle_service WHERE bundle_id = %s ORDER BY position", (bid,))
+        ]
         bundles.append({"id": bid, "code": bcode, "service_ids": sids})
-    rules = [{"id": i, "name": n, "priority": p, "bureau_id": b, "conditions": c}
-             for i, n, p, b, c in cur.execute(
-                 "SELECT id, name, priority, bureau_id, conditions FROM routing_rule WHERE active ORDER BY priority, id")]
+    rules = [
+        {"id": i, "name": n, "priority": p, "bureau_id": b, "conditions": c}
+        for i, n, p, b, c in cur.execute(
+            "SELECT id, name, priority, bureau_id, conditions FROM routing_rule WHERE active ORDER BY priority, id"
+        )
+    ]
     return {"bureaus": bureaus, "services": services, "bundles": bundles, "rules": rules}
 
 
-def attributes_for(service: dict, rng: random.Random, township: str, created: date,
-                   optional_share: float = 0.4) -> dict[str, Any]:
+def attributes_for(
+    service: dict, rng: random.Random, township: str, created: date, optional_share: float = 0.4
+) -> dict[str, Any]:
     """Valid values for a service's request fields (what the apply form would submit)."""
     out: dict[str, Any] = {}
     for f in service["fields"]:
@@ -395,21 +540,95 @@ def opt(v: Any) -> str:
 
 
 TABLES = {
-    "enterprise": ["id", "uscc", "name", "contact_name", "mobile", "email", "township", "industry", "size",
-                   "created_at"],
-    "user": ["id", "username", "password_hash", "role", "display_name", "email", "enterprise_id", "bureau_id",
-             "active", "failed_logins", "locked_until", "created_at", "last_login_at"],
-    "request": ["id", "number", "kind", "enterprise_id", "user_id", "bundle_id", "description", "contact_name",
-                "contact_mobile", "contact_email", "status", "query_code", "idempotency_key", "created_at",
-                "updated_at"],
-    "ticket": ["id", "number", "request_id", "bureau_id", "status", "routing_rule_id", "routing_reason",
-               "assignee_id", "created_at", "accepted_at", "due_date", "closed_at", "accept_due", "paused_at",
-               "paused_days", "supervised_at", "version"],
+    "enterprise": [
+        "id",
+        "uscc",
+        "name",
+        "contact_name",
+        "mobile",
+        "email",
+        "township",
+        "industry",
+        "size",
+        "created_at",
+    ],
+    "user": [
+        "id",
+        "username",
+        "password_hash",
+        "role",
+        "display_name",
+        "email",
+        "enterprise_id",
+        "bureau_id",
+        "active",
+        "failed_logins",
+        "locked_until",
+        "created_at",
+        "last_login_at",
+    ],
+    "request": [
+        "id",
+        "number",
+        "kind",
+        "enterprise_id",
+        "user_id",
+        "bundle_id",
+        "description",
+        "contact_name",
+        "contact_mobile",
+        "contact_email",
+        "status",
+        "query_code",
+        "idempotency_key",
+        "created_at",
+        "updated_at",
+    ],
+    "ticket": [
+        "id",
+        "number",
+        "request_id",
+        "bureau_id",
+        "status",
+        "routing_rule_id",
+        "routing_reason",
+        "assignee_id",
+        "created_at",
+        "accepted_at",
+        "due_date",
+        "closed_at",
+        "accept_due",
+        "paused_at",
+        "paused_days",
+        "supervised_at",
+        "version",
+    ],
     "request_item": ["id", "request_id", "service_id", "ticket_id", "attributes"],
-    "ticket_event": ["id", "request_id", "ticket_id", "actor_id", "kind", "from_status", "to_status", "message",
-                     "public", "created_at"],
-    "rating": ["id", "ticket_id", "user_id", "round", "score", "comment", "created_at", "follow_up_due",
-               "follow_up_note", "follow_up_at", "follow_up_by"],
+    "ticket_event": [
+        "id",
+        "request_id",
+        "ticket_id",
+        "actor_id",
+        "kind",
+        "from_status",
+        "to_status",
+        "message",
+        "public",
+        "created_at",
+    ],
+    "rating": [
+        "id",
+        "ticket_id",
+        "user_id",
+        "round",
+        "score",
+        "comment",
+        "created_at",
+        "follow_up_due",
+        "follow_up_note",
+        "follow_up_at",
+        "follow_up_by",
+    ],
     "co_handler": ["id", "ticket_id", "bureau_id", "note", "created_at", "done_at"],
 }
 
@@ -417,14 +636,22 @@ TABLES = {
 def check_columns(conn) -> None:
     """Fail clearly if the schema no longer has the columns this generator writes."""
     for table, cols in TABLES.items():
-        have = {r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))}
+        have = {
+            r[0]
+            for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))
+        }
         missing = [c for c in cols if c not in have]
         if missing:
             raise SystemExit(f"schema changed: table {table} lacks {missing}")
-        extra_required = [r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_nullable = 'NO' "
-            "AND column_default IS NULL", (table,)) if r[0] not in cols]
+        extra_required = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_nullable = 'NO' "
+                "AND column_default IS NULL",
+                (table,),
+            )
+            if r[0] not in cols
+        ]
         if extra_required:
             raise SystemExit(f"schema changed: table {table} has new NOT NULL columns {extra_required}")
 
@@ -466,7 +693,7 @@ class CopyStreams:
                 self.copies[t].write("".join(b))
                 self.rows[t] += len(b)
                 b.clear()
-        self.stack.close()          # ends every COPY
+        self.stack.close()  # ends every COPY
         for conn in self.conns.values():
             conn.commit()
             conn.close()
@@ -547,13 +774,40 @@ class Generator:
             township = rng.choice(self.townships)
             contact = person(rng)
             created = base_ts + rng.random() * 380 * DAY
-            e = {"id": i, "uscc": code, "name": name, "contact": contact, "mobile": mobile(rng),
-                 "email": f"qy{i:05d}@example.com", "township": township, "industry": industry, "user_id": i}
+            e = {
+                "id": i,
+                "uscc": code,
+                "name": name,
+                "contact": contact,
+                "mobile": mobile(rng),
+                "email": f"qy{i:05d}@example.com",
+                "township": township,
+                "industry": industry,
+                "user_id": i,
+            }
             self.enterprises.append(e)
-            cs_ent.add("enterprise", [str(i), code, name, contact, e["mobile"], e["email"], township, industry,
-                                      size, ts_text(created)])
-            cs_ent.add("user", [str(i), code, self.password_hash, "enterprise", contact, e["email"], str(i), "\\N",
-                                "t", "0", "\\N", ts_text(created), "\\N"])
+            cs_ent.add(
+                "enterprise",
+                [str(i), code, name, contact, e["mobile"], e["email"], township, industry, size, ts_text(created)],
+            )
+            cs_ent.add(
+                "user",
+                [
+                    str(i),
+                    code,
+                    self.password_hash,
+                    "enterprise",
+                    contact,
+                    e["email"],
+                    str(i),
+                    "\\N",
+                    "t",
+                    "0",
+                    "\\N",
+                    ts_text(created),
+                    "\\N",
+                ],
+            )
         # activity is skewed: a few enterprises ask for a lot
         order = list(range(self.n_ent))
         rng.shuffle(order)
@@ -575,27 +829,89 @@ class Generator:
                 uname = f"{code}-handler-{k:02d}"
                 self.handlers.setdefault(bureau["id"], []).append(uid)
                 self.staff.append((uname, "handler", bureau["id"]))
-                cs_ent.add("user", [str(uid), uname, self.password_hash, "handler", f"{bureau['short']}{person(rng)}",
-                                    f"{uname}@example.gov.cn", "\\N", str(bureau["id"]), "t", "0", "\\N", created,
-                                    "\\N"])
+                cs_ent.add(
+                    "user",
+                    [
+                        str(uid),
+                        uname,
+                        self.password_hash,
+                        "handler",
+                        f"{bureau['short']}{person(rng)}",
+                        f"{uname}@example.gov.cn",
+                        "\\N",
+                        str(bureau["id"]),
+                        "t",
+                        "0",
+                        "\\N",
+                        created,
+                        "\\N",
+                    ],
+                )
             uid += 1
             uname = f"{code}-lead"
             self.leads[bureau["id"]] = uid
             self.staff.append((uname, "lead", bureau["id"]))
-            cs_ent.add("user", [str(uid), uname, self.password_hash, "lead", f"{bureau['short']}负责人",
-                                f"{uname}@example.gov.cn", "\\N", str(bureau["id"]), "t", "0", "\\N", created, "\\N"])
+            cs_ent.add(
+                "user",
+                [
+                    str(uid),
+                    uname,
+                    self.password_hash,
+                    "lead",
+                    f"{bureau['short']}负责人",
+                    f"{uname}@example.gov.cn",
+                    "\\N",
+                    str(bureau["id"]),
+                    "t",
+                    "0",
+                    "\\N",
+                    created,
+                    "\\N",
+                ],
+            )
         for k in range(1, 4):
             uid += 1
             uname = f"joint-office-supervisor-{k}"
             self.supervisors.append(uid)
             self.staff.append((uname, "supervisor", self.joint["id"]))
-            cs_ent.add("user", [str(uid), uname, self.password_hash, "supervisor", f"联席办督查{person(rng)}",
-                                f"{uname}@example.gov.cn", "\\N", str(self.joint["id"]), "t", "0", "\\N", created,
-                                "\\N"])
+            cs_ent.add(
+                "user",
+                [
+                    str(uid),
+                    uname,
+                    self.password_hash,
+                    "supervisor",
+                    f"联席办督查{person(rng)}",
+                    f"{uname}@example.gov.cn",
+                    "\\N",
+                    str(self.joint["id"]),
+                    "t",
+                    "0",
+                    "\\N",
+                    created,
+                    "\\N",
+                ],
+            )
         uid += 1
         self.staff.append(("bench-admin", "admin", None))
-        cs_ent.add("user", [str(uid), "bench-admin", self.password_hash, "admin", "系统管理员",
-                            "bench-admin@example.gov.cn", "\\N", "\\N", "t", "0", "\\N", created, "\\N"])
+        cs_ent.add(
+            "user",
+            [
+                str(uid),
+                "bench-admin",
+                self.password_hash,
+                "admin",
+                "系统管理员",
+                "bench-admin@example.gov.cn",
+                "\\N",
+                "\\N",
+                "t",
+                "0",
+                "\\N",
+                created,
+                "\\N",
+            ],
+        )
         self.max_user_id = uid
 
     # -- planning -----------------------------------------------------------
@@ -606,7 +922,7 @@ class Generator:
     def _route(self, ent: dict, s: dict) -> tuple[int, int | None, str]:
         for rule in self.cat["rules"]:
             c = rule["conditions"]
-            if "keywords" in c:        # keyword rules look at the description: not generated here
+            if "keywords" in c:  # keyword rules look at the description: not generated here
                 continue
             if c.get("categories") and s["category"] not in c["categories"]:
                 continue
@@ -632,21 +948,26 @@ class Generator:
             r = rng.random()
             bundle_id = None
             if r < 0.03:
-                plans.append((ent_idx, "need", None, [(self.joint["id"], None,
-                                                      "未指定具体服务，由联席会议办公室统筹分办", [])]))
+                plans.append(
+                    (ent_idx, "need", None, [(self.joint["id"], None, "未指定具体服务，由联席会议办公室统筹分办", [])])
+                )
                 total += 1
                 continue
             if r < 0.065 and bundles:
                 b = rng.choice(bundles)
                 bundle_id = b["id"]
-                svcs = [self.svc_by_id[i] for i in b["service_ids"] if i in self.svc_by_id
-                        and self.svc_by_id[i]["online"]]
+                svcs = [
+                    self.svc_by_id[i] for i in b["service_ids"] if i in self.svc_by_id and self.svc_by_id[i]["online"]
+                ]
             else:
                 k = 1 if r < 0.78 else (2 if r < 0.94 else 3)
                 svcs = [self._pick_service()]
                 while len(svcs) < k:
-                    s = (rng.choice(self.by_category[svcs[0]["category"]]) if rng.random() < 0.6
-                         else self._pick_service())
+                    s = (
+                        rng.choice(self.by_category[svcs[0]["category"]])
+                        if rng.random() < 0.6
+                        else self._pick_service()
+                    )
                     if s not in svcs:
                         svcs.append(s)
             groups: dict[int, list] = {}
@@ -691,14 +1012,35 @@ class Generator:
             t = after + self.rng.uniform(300, 5400)
         return t
 
-    def life(self, t0: float, bureau_id: int, promised: int, kind_need: bool, ent_user: int, category: str | None,
-             reason: str, rule_id: int | None, service_names: list[str]) -> dict:
+    def life(
+        self,
+        t0: float,
+        bureau_id: int,
+        promised: int,
+        kind_need: bool,
+        ent_user: int,
+        category: str | None,
+        reason: str,
+        rule_id: int | None,
+        service_names: list[str],
+    ) -> dict:
         """The ticket's timeline up to now: fields and events [(ts, actor, kind, from, to, msg, public)]."""
         rng, cal, now = self.rng, self.cal, self.now
         ev: list[tuple] = []
-        st = {"status": SUBMITTED, "bureau": bureau_id, "accepted_at": None, "due": None, "closed_at": None,
-              "paused_at": None, "paused_days": 0, "supervised_at": None, "assignee": None, "reason": reason,
-              "rule": rule_id, "co": None}
+        st = {
+            "status": SUBMITTED,
+            "bureau": bureau_id,
+            "accepted_at": None,
+            "due": None,
+            "closed_at": None,
+            "paused_at": None,
+            "paused_days": 0,
+            "supervised_at": None,
+            "assignee": None,
+            "reason": reason,
+            "rule": rule_id,
+            "co": None,
+        }
         cday = cal.bday(t0)
         st["accept_due"] = cal.add(cday, 2)
         short = self.bureau_by_id[bureau_id]["short"]
@@ -733,14 +1075,20 @@ class Generator:
         bid = st["bureau"]
         handlers = self.handlers.get(bid) or [self.leads[bid]]
         handler = rng.choice(handlers)
-        if u < 0.02:     # withdrawn before acceptance
+        if u < 0.02:  # withdrawn before acceptance
             tw = t + rng.uniform(1800, 2 * DAY)
-            if step(tw, ent_user, "withdrawn", WITHDRAWN, "企业撤回申请：" + rng.choice(("已自行解决", "信息填写有误，重新申请", "暂不需要"))):
+            if step(
+                tw,
+                ent_user,
+                "withdrawn",
+                WITHDRAWN,
+                "企业撤回申请：" + rng.choice(("已自行解决", "信息填写有误，重新申请", "暂不需要")),
+            ):
                 st["closed_at"] = tw
             return self._finish(st, ev)
         d_acc = rng.choices((0, 1, 2, 3, 4, 5), (35, 35, 18, 6, 4, 2))[0]
         ta = self.staff_time(cal.add(cday, d_acc), t)
-        if u < 0.06:     # 不予受理
+        if u < 0.06:  # 不予受理
             if step(ta, handler, "reject", REJECTED, "不予受理：" + rng.choice(REJECT_REASONS)):
                 st["closed_at"] = ta
             return self._finish(st, ev)
@@ -779,8 +1127,14 @@ class Generator:
             if step(tc, self.leads.get(bid), "co_handle", None, f"请{other['short']}协办：请协助现场核查", False):
                 st["co"] = [other["id"], tc, None]
                 td = self.staff_time(cal.add(cal.bday(tc), rng.randint(1, 3)), tc)
-                if step(td, rng.choice(self.handlers.get(other["id"]) or [self.leads[other["id"]]]), "co_reply", None,
-                        f"{other['short']}协办意见：已配合核查，情况属实", False):
+                if step(
+                    td,
+                    rng.choice(self.handlers.get(other["id"]) or [self.leads[other["id"]]]),
+                    "co_reply",
+                    None,
+                    f"{other['short']}协办意见：已配合核查，情况属实",
+                    False,
+                ):
                     st["co"][2] = td
                 t = ev[-1][0]
         paused = 0
@@ -825,8 +1179,17 @@ class Generator:
                 if day < self.today_off:
                     ts = self.staff_time(day, ev[-1][0])
                     if ts <= self.now:
-                        ev.append((ts, self.rng.choice(self.supervisors), "supervise", s, None,
-                                   "督办：请抓紧办理，按期办结并反馈", False))
+                        ev.append(
+                            (
+                                ts,
+                                self.rng.choice(self.supervisors),
+                                "supervise",
+                                s,
+                                None,
+                                "督办：请抓紧办理，按期办结并反馈",
+                                False,
+                            )
+                        )
                         st["supervised_at"] = ts
         st["events"] = ev
         return st
@@ -860,8 +1223,9 @@ class Generator:
                 svcs = [self.svc_by_id[s] for s in sids]
                 promised = max((s["days"] for s in svcs), default=5)
                 category = svcs[0]["category"] if svcs else None
-                st = self.life(t0, bureau_id, promised, kind == "need", user, category, reason, rule_id,
-                               [s["name"] for s in svcs])
+                st = self.life(
+                    t0, bureau_id, promised, kind == "need", user, category, reason, rule_id, [s["name"] for s in svcs]
+                )
                 tnum = f"{number}-{n_t}"
                 evs = st["events"]
                 status = st["status"]
@@ -869,21 +1233,52 @@ class Generator:
                 status_count[status] = status_count.get(status, 0) + 1
                 bureau_count[st["bureau"]] = bureau_count.get(st["bureau"], 0) + 1
                 version = 1 + sum(1 for e in evs if e[2] not in ("submitted", "routed", "co_reply"))
-                cs.add("ticket", [str(tid), tnum, str(rid), str(st["bureau"]), status, opt(st["rule"]),
-                                  esc(st["reason"]), opt(st["assignee"]), ts_text(t0), ts_text(st["accepted_at"]),
-                                  cal.day(st["due"]).isoformat() if st["due"] is not None else "\\N",
-                                  ts_text(st["closed_at"]), cal.day(st["accept_due"]).isoformat(),
-                                  ts_text(st["paused_at"]), str(st["paused_days"]), ts_text(st["supervised_at"]),
-                                  str(version)])
+                cs.add(
+                    "ticket",
+                    [
+                        str(tid),
+                        tnum,
+                        str(rid),
+                        str(st["bureau"]),
+                        status,
+                        opt(st["rule"]),
+                        esc(st["reason"]),
+                        opt(st["assignee"]),
+                        ts_text(t0),
+                        ts_text(st["accepted_at"]),
+                        cal.day(st["due"]).isoformat() if st["due"] is not None else "\\N",
+                        ts_text(st["closed_at"]),
+                        cal.day(st["accept_due"]).isoformat(),
+                        ts_text(st["paused_at"]),
+                        str(st["paused_days"]),
+                        ts_text(st["supervised_at"]),
+                        str(version),
+                    ],
+                )
                 for s in svcs:
                     iid += 1
                     attrs = attributes_for(s, rng, ent["township"], created_date.date())
-                    cs.add("request_item", [str(iid), str(rid), str(s["id"]), str(tid),
-                                            esc(json.dumps(attrs, ensure_ascii=False))])
+                    cs.add(
+                        "request_item",
+                        [str(iid), str(rid), str(s["id"]), str(tid), esc(json.dumps(attrs, ensure_ascii=False))],
+                    )
                 for ts, actor, ekind, frm, to, msg, public in evs:
                     eid += 1
-                    cs.add("ticket_event", [str(eid), str(rid), str(tid), opt(actor), ekind, opt(frm), opt(to),
-                                            esc(msg), "t" if public else "f", ts_text(ts)])
+                    cs.add(
+                        "ticket_event",
+                        [
+                            str(eid),
+                            str(rid),
+                            str(tid),
+                            opt(actor),
+                            ekind,
+                            opt(frm),
+                            opt(to),
+                            esc(msg),
+                            "t" if public else "f",
+                            ts_text(ts),
+                        ],
+                    )
                     last_ts = max(last_ts, ts)
                 if st["co"] is not None:
                     cid += 1
@@ -893,18 +1288,41 @@ class Generator:
                     last_ts = max(last_ts, self._rate(cs, tid, user, st))
                 progress_n = tid
             req_status = request_status(statuses)
-            cs.add("request", [str(rid), number, kind, str(ent["id"]), str(user), opt(bundle_id), esc(description),
-                               ent["contact"], ent["mobile"], ent["email"], req_status,
-                               "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6)),
-                               f"{rng.getrandbits(128):032x}", ts_text(t0), ts_text(last_ts)])
+            cs.add(
+                "request",
+                [
+                    str(rid),
+                    number,
+                    kind,
+                    str(ent["id"]),
+                    str(user),
+                    opt(bundle_id),
+                    esc(description),
+                    ent["contact"],
+                    ent["mobile"],
+                    ent["email"],
+                    req_status,
+                    "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6)),
+                    f"{rng.getrandbits(128):032x}",
+                    ts_text(t0),
+                    ts_text(last_ts),
+                ],
+            )
             if rid % 500 == 0:
                 progress.update(progress_n, f"{cs.total:,} rows")
         progress.update(tid, f"{cs.total:,} rows")
-        self.counts = {"requests": len(plans), "tickets": tid, "request_items": iid, "events": eid,
-                       "ratings": self.rating_id, "co_handlers": cid}
+        self.counts = {
+            "requests": len(plans),
+            "tickets": tid,
+            "request_items": iid,
+            "events": eid,
+            "ratings": self.rating_id,
+            "co_handlers": cid,
+        }
         self.status_count = status_count
-        self.bureau_count = {self.bureau_by_id[b]["code"]: n for b, n in sorted(bureau_count.items(),
-                                                                               key=lambda kv: -kv[1])}
+        self.bureau_count = {
+            self.bureau_by_id[b]["code"]: n for b, n in sorted(bureau_count.items(), key=lambda kv: -kv[1])
+        }
         return self.counts
 
     def _rate(self, cs: CopyStreams, tid: int, user: int, st: dict) -> float:
@@ -927,15 +1345,42 @@ class Generator:
                     fu_at = None
         self.rating_id += 1
         comment = rng.choice(COMMENTS_BAD if score <= 3 else COMMENTS_GOOD)
-        cs.add("rating", [str(self.rating_id), str(tid), str(user), "1", str(score), comment, ts_text(tr),
-                          cal.day(fu_due).isoformat() if fu_due is not None else "\\N", fu_note, ts_text(fu_at),
-                          opt(fu_by)])
+        cs.add(
+            "rating",
+            [
+                str(self.rating_id),
+                str(tid),
+                str(user),
+                "1",
+                str(score),
+                comment,
+                ts_text(tr),
+                cal.day(fu_due).isoformat() if fu_due is not None else "\\N",
+                fu_note,
+                ts_text(fu_at),
+                opt(fu_by),
+            ],
+        )
         if fu_at is not None and rng.random() < 0.4:
             t2 = fu_at + rng.uniform(3600, 3 * DAY)
             if t2 <= self.now:
                 self.rating_id += 1
-                cs.add("rating", [str(self.rating_id), str(tid), str(user), "2", str(rng.choice((3, 4, 4, 5))),
-                                  "回访后问题已解决", ts_text(t2), "\\N", "", "\\N", "\\N"])
+                cs.add(
+                    "rating",
+                    [
+                        str(self.rating_id),
+                        str(tid),
+                        str(user),
+                        "2",
+                        str(rng.choice((3, 4, 4, 5))),
+                        "回访后问题已解决",
+                        ts_text(t2),
+                        "\\N",
+                        "",
+                        "\\N",
+                        "\\N",
+                    ],
+                )
                 last = t2
         return last
 
@@ -991,13 +1436,19 @@ def timed_rebuild(index: Any, session: Any, n: int, label: str) -> dict[str, Any
     bar.update(count)
     bar.close()
     r_end = read_end[0] if read_end else end
-    return {"docs": count, "seconds": round(end - start, 1), "doc_loading_s": round(doc_time, 1),
-            "index_s": round(end - start - doc_time, 1), "after_input_s": round(end - r_end, 1),
-            "docs_per_s": round(count / (end - start), 1) if end > start else None}
+    return {
+        "docs": count,
+        "seconds": round(end - start, 1),
+        "doc_loading_s": round(doc_time, 1),
+        "index_s": round(end - start - doc_time, 1),
+        "after_input_s": round(end - r_end, 1),
+        "docs_per_s": round(count / (end - start), 1) if end > start else None,
+    }
 
 
-def build_index(instance: Path, dbname: str, server: str, limit: int | None,
-                budget_min: float | None = None) -> dict[str, Any]:
+def build_index(
+    instance: Path, dbname: str, server: str, limit: int | None, budget_min: float | None = None
+) -> dict[str, Any]:
     """search_sync.iter_ticket_docs -> TicketIndex.rebuild into the portal's ticket index.
 
     With more than 50,000 tickets a pilot rebuild of the first 50,000 into a scratch directory
@@ -1033,15 +1484,21 @@ def build_index(instance: Path, dbname: str, server: str, limit: int | None,
             est["total_s"] = est["doc_loading_s"] + est["index_s"]
             out["pilot_50k"] = pilot
             out["extrapolated_full"] = est
-            log(f"  pilot: first {EXTRAPOLATE_AT:,} docs in {pilot['seconds']:.0f}s (database/ORM "
+            log(
+                f"  pilot: first {EXTRAPOLATE_AT:,} docs in {pilot['seconds']:.0f}s (database/ORM "
                 f"{pilot['doc_loading_s']:.0f}s, index {pilot['index_s']:.0f}s of which {pilot['after_input_s']:.0f}s "
-                f"after the last document)")
-            log(f"  extrapolated to all {total:,} tickets: ~{est['total_s'] / 60:.0f} min (database/ORM "
-                f"{est['doc_loading_s'] / 60:.0f} min, index {est['index_s'] / 60:.0f} min; linear)")
+                f"after the last document)"
+            )
+            log(
+                f"  extrapolated to all {total:,} tickets: ~{est['total_s'] / 60:.0f} min (database/ORM "
+                f"{est['doc_loading_s'] / 60:.0f} min, index {est['index_s'] / 60:.0f} min; linear)"
+            )
             if limit is None and budget_min and est["total_s"] > budget_min * 60:
                 limit = max(EXTRAPOLATE_AT, int(total * budget_min * 60 / est["total_s"]) // 10_000 * 10_000)
-                log(f"  that exceeds the budget of {budget_min:.0f} min: indexing only the first {limit:,} tickets "
-                    f"(--index-limit {limit}); set --index-budget 0 to index everything")
+                log(
+                    f"  that exceeds the budget of {budget_min:.0f} min: indexing only the first {limit:,} tickets "
+                    f"(--index-limit {limit}); set --index-budget 0 to index everything"
+                )
                 out["limited_by_budget"] = True
         n = min(total, limit) if limit else total
         info = timed_rebuild(search.tickets, session, n, "ticket index")
@@ -1060,8 +1517,14 @@ def build_index(instance: Path, dbname: str, server: str, limit: int | None,
 def generate(args: argparse.Namespace) -> dict[str, Any]:
     import psycopg
 
-    summary: dict[str, Any] = {"db": args.db, "instance": str(args.instance), "n": args.n, "seed": args.seed,
-                               "enterprises": args.enterprises, "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    summary: dict[str, Any] = {
+        "db": args.db,
+        "instance": str(args.instance),
+        "n": args.n,
+        "seed": args.seed,
+        "enterprises": args.enterprises,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     log(f"database {args.db}: recreate and `flask --app portal init` (instance {args.instance})")
     if args.instance.exists():
         shutil.rmtree(args.instance)
@@ -1080,11 +1543,13 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
     except BaseException:
         cs_a.abort()
         raise
-    log(f"  accounts: {args.enterprises:,} enterprises + users, {len(gen.staff)} staff "
-        f"({time.perf_counter() - t:.1f}s)")
+    log(
+        f"  accounts: {args.enterprises:,} enterprises + users, {len(gen.staff)} staff ({time.perf_counter() - t:.1f}s)"
+    )
     t = time.perf_counter()
-    cs = CopyStreams(args.db, args.server, ["request", "ticket", "request_item", "ticket_event", "rating",
-                                            "co_handler"])
+    cs = CopyStreams(
+        args.db, args.server, ["request", "ticket", "request_item", "ticket_event", "rating", "co_handler"]
+    )
     bar = Progress(args.n, "tickets", "tickets")
     try:
         gen.run(cs, bar)
@@ -1095,23 +1560,37 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
     copy_s = time.perf_counter() - t
     bar.close()
     rows = cs.total + 2 * args.enterprises + len(gen.staff)
-    log(f"  COPY: {rows:,} rows in {copy_s:.1f}s = {rows / copy_s:,.0f} rows/s "
-        f"({args.n / copy_s:,.0f} tickets/s)")
-    summary.update({"copy_s": round(copy_s, 1), "rows": rows, "rows_per_s": round(rows / copy_s),
-                    "tickets_per_s": round(args.n / copy_s), "counts": gen.counts, "status": gen.status_count,
-                    "bureaus": gen.bureau_count, "staff": gen.staff,
-                    "calendar_warnings": gen.cal.cal.warnings()})
+    log(f"  COPY: {rows:,} rows in {copy_s:.1f}s = {rows / copy_s:,.0f} rows/s ({args.n / copy_s:,.0f} tickets/s)")
+    summary.update(
+        {
+            "copy_s": round(copy_s, 1),
+            "rows": rows,
+            "rows_per_s": round(rows / copy_s),
+            "tickets_per_s": round(args.n / copy_s),
+            "counts": gen.counts,
+            "status": gen.status_count,
+            "bureaus": gen.bureau_count,
+            "staff": gen.staff,
+            "calendar_warnings": gen.cal.cal.warnings(),
+        }
+    )
     t = time.perf_counter()
     with psycopg.connect(conninfo(args.db, args.server), autocommit=True) as conn:
         for table in TABLES:
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                         f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))")
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f'(SELECT coalesce(max(id), 1) FROM "{table}"))'
+            )
         # FK sanity (the COPY sessions ran without FK triggers)
+        orphan = "SELECT count(*) FROM {child} c LEFT JOIN {parent} p ON p.id = c.{col} WHERE p.id IS NULL"
         checks = {
-            "ticket.request_id": "SELECT count(*) FROM ticket t LEFT JOIN request r ON r.id = t.request_id WHERE r.id IS NULL",
-            "request_item.ticket_id": "SELECT count(*) FROM request_item i LEFT JOIN ticket t ON t.id = i.ticket_id WHERE t.id IS NULL",
-            "ticket_event.ticket_id": "SELECT count(*) FROM ticket_event e LEFT JOIN ticket t ON t.id = e.ticket_id WHERE t.id IS NULL",
-            "rating.ticket_id": "SELECT count(*) FROM rating x LEFT JOIN ticket t ON t.id = x.ticket_id WHERE t.id IS NULL",
+            f"{child}.{col}": orphan.format(child=child, parent=parent, col=col)
+            for child, parent, col in (
+                ("ticket", "request", "request_id"),
+                ("request_item", "ticket", "ticket_id"),
+                ("ticket_event", "ticket", "ticket_id"),
+                ("rating", "ticket", "ticket_id"),
+            )
         }
         bad = {k: conn.execute(q).fetchone()[0] for k, q in checks.items()}
         if any(bad.values()):
@@ -1128,17 +1607,27 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--n", type=int, default=1_000_000, help="tickets (default 1,000,000)")
     p.add_argument("--enterprises", type=int, default=20_000)
     p.add_argument("--db", default=DEFAULT_DB, help="database name (dropped and recreated)")
     p.add_argument("--server", default=PG_SERVER, help="PostgreSQL server URL without database")
     p.add_argument("--instance", type=Path, default=DEFAULT_INSTANCE, help="instance folder (replaced)")
     p.add_argument("--seed", type=int, default=20261129)
-    p.add_argument("--index-limit", type=int, default=None,
-                   help="index only the first K tickets (by id); the extrapolation is reported")
-    p.add_argument("--index-budget", type=float, default=40.0,
-                   help="minutes: without --index-limit, limit the index to what the 50k pilot says fits (0: no limit)")
+    p.add_argument(
+        "--index-limit",
+        type=int,
+        default=None,
+        help="index only the first K tickets (by id); the extrapolation is reported",
+    )
+    p.add_argument(
+        "--index-budget",
+        type=float,
+        default=40.0,
+        help="minutes: without --index-limit, limit the index to what the 50k pilot says fits (0: no limit)",
+    )
     p.add_argument("--skip-index", action="store_true", help="do not build the ticket index")
     p.add_argument("--index-only", action="store_true", help="only (re)build the ticket index of an existing run")
     p.add_argument("--force", action="store_true", help="allow a database name not starting with portal_bench")
@@ -1154,10 +1643,12 @@ def main(argv: list[str] | None = None) -> int:
         info = build_index(args.instance, summary["db"], args.server, args.index_limit, args.index_budget)
         summary["index"] = info
         summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
-        log(f"  indexed {info['indexed']:,} of {info['total_tickets']:,} tickets in {info['seconds']:.0f}s "
+        log(
+            f"  indexed {info['indexed']:,} of {info['total_tickets']:,} tickets in {info['seconds']:.0f}s "
             f"({info['docs_per_s']:,.0f} docs/s; database/ORM {info['doc_loading_s']:.0f}s, index "
             f"{info['index_s']:.0f}s of which {info['after_input_s']:.0f}s after the last document), "
-            f"{info['index_mb']:,} MB")
+            f"{info['index_mb']:,} MB"
+        )
         if info["partial"]:
             log(f"  NOTE: the index holds only the first {info['indexed']:,} of {info['total_tickets']:,} tickets")
     log(f"summary: {summary_path}")

@@ -11,10 +11,12 @@ What a query matches
 --------------------
 * Chinese words and phrases, analysed like the catalog
   (:class:`search_index.analysis.ChineseTokenizer`: CJK unigrams + bigrams +
-  jieba words, Latin words).  Every word of the query is required (AND); a
-  word of two or more CJK characters matches where all its bigrams occur in
-  one field (no positions are indexed), a single character where it occurs.
-  The catalog's colloquial synonyms apply ("地磅" also finds "汽车衡").
+  jieba words, Latin words).  The query is cut into words with jieba, minus
+  the catalog's stopwords; every word is required (AND).  A word of two or
+  more CJK characters matches where all its bigrams occur in one field (no
+  positions are indexed); a single character counts only in a query without
+  longer words.  The catalog's colloquial synonyms apply ("地磅" also finds
+  "汽车衡").
 * A ticket or request number, whole or as a prefix of at least
   ``MIN_NUMBER_PREFIX`` characters ("LX2026112900000"), any letter case,
   full-width or not.
@@ -57,14 +59,16 @@ common terms over 100,000 tickets, so the tier queries -- plain ``Term`` /
 ``And`` / ``Or`` trees -- are evaluated over per-segment bitmaps instead: a
 term's postings are read once (whole blocks at a time) into a Python integer
 with one bit per document, cached (LRU, ``BITMAP_CACHE_BYTES``) and combined
-with C-speed ``&`` / ``|``; a ``Prefix`` expands the segment's lexicon.  Only
-the ticket number is stored; every field indexes term existence only (no
-frequencies, lengths or positions).  The tests check that this evaluation
-matches Whoosh's own (``searcher.docs_for_query``) on the same queries.
+with C-speed ``&`` / ``|``; a ``Prefix`` expands the segment's lexicon (and
+is cached the same way).  Only the ticket number is stored; every field
+indexes term existence only (no frequencies, lengths or positions).  The
+tests check that this evaluation matches Whoosh's own
+(``searcher.docs_for_query``) on the same queries.
 
-``rebuild`` writes one segment per ``SEGMENT_DOCS`` documents; later upserts
-add small segments, merged by size tiers (``MERGE_FACTOR``).  Segment and
-document order is chronological, which the search walks backwards.
+``rebuild`` writes one segment per ``SEGMENT_DOCS`` documents, as separate
+files (a compound segment would be copied into memory by every reader); later
+upserts add small segments, merged by size tiers (``MERGE_FACTOR``).  Segment
+and document order is chronological, which the search walks backwards.
 
 Concurrency and maintenance
 ---------------------------
@@ -103,9 +107,9 @@ from typing import Any
 
 import jieba
 from whoosh import fields, formats
-from whoosh.analysis import KeywordAnalyzer
 from whoosh import index as windex
 from whoosh import query as wq
+from whoosh.analysis import KeywordAnalyzer
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
@@ -426,7 +430,13 @@ def _words(q: str) -> tuple[list[_Word], str]:
             words.append(_Word("latin", (run,)))
         if len(words) >= MAX_WORDS:
             break
-    return list(dict.fromkeys(words))[:MAX_WORDS], "".join(text.split())
+    words = list(dict.fromkeys(words))
+    # A lone character between words ("厂" in "我们厂的地磅需要年检") would
+    # exclude every ticket that happens not to contain it: it is required
+    # only when the query has nothing longer.
+    if any(w.kind != "cjk" or len(w.forms[0]) > 1 for w in words):
+        words = [w for w in words if w.kind != "cjk" or len(w.forms[0]) > 1]
+    return words[:MAX_WORDS], "".join(text.split())
 
 
 def _and(queries: list[wq.Query]) -> wq.Query:
@@ -549,14 +559,13 @@ _CACHE = _BitmapCache(BITMAP_CACHE_BYTES)
 class _Segment:
     """One segment of an open reader: its doc numbers as bit positions."""
 
-    __slots__ = ("reader", "id", "size", "nbytes", "base", "_live")
+    __slots__ = ("reader", "id", "size", "nbytes", "_live")
 
-    def __init__(self, reader: SegmentReader, base: int) -> None:
+    def __init__(self, reader: SegmentReader) -> None:
         self.reader = reader
         self.id = reader.segment().segment_id()
         self.size = reader.doc_count_all()
         self.nbytes = (self.size + 7) >> 3
-        self.base = base
         self._live: int | None = None
 
     def live(self) -> int:
@@ -583,6 +592,21 @@ class _Segment:
             _CACHE.put(key, bits)
         return bits
 
+    def prefix(self, field: str, text: str) -> int:
+        """Documents with a term of *field* starting with *text* (the first
+        MAX_PREFIX_EXPANSIONS such terms)."""
+        key = (self.id, field + "*", text)  # "*" is in no field name
+        bits = _CACHE.get(key)
+        if bits is None:
+            docs: list[int] = []
+            for n, btext in enumerate(self.reader.expand_prefix(field, text)):
+                if n >= MAX_PREFIX_EXPANSIONS:
+                    break
+                docs.extend(_postings(self.reader, field, btext.decode("utf-8")))
+            bits = _bitmap(docs, self.nbytes)
+            _CACHE.put(key, bits)
+        return bits
+
 
 def _evaluate(q: wq.Query, seg: _Segment, memo: dict[tuple[str, str], int]) -> int:
     """The documents of *seg* matching *q* (Term/Prefix/And/Or only), as a
@@ -594,12 +618,7 @@ def _evaluate(q: wq.Query, seg: _Segment, memo: dict[tuple[str, str], int]) -> i
             bits = memo[key] = seg.term(q.fieldname, q.text)
         return bits
     if isinstance(q, wq.Prefix):
-        bits = 0
-        for n, btext in enumerate(seg.reader.expand_prefix(q.fieldname, q.text)):
-            if n >= MAX_PREFIX_EXPANSIONS:
-                break
-            bits |= seg.term(q.fieldname, btext.decode("utf-8"))
-        return bits
+        return seg.prefix(q.fieldname, q.text)
     if isinstance(q, wq.And):
         result = -1
         for sub in q.subqueries:
@@ -671,7 +690,9 @@ class _ExistencePool:
 
 
 def _writer(ix: windex.FileIndex, **kwargs: Any) -> Any:
-    writer = ix.writer(codec=_codec(), **kwargs)
+    # compound=False: Whoosh opens a compound segment by copying its postings
+    # into memory (BytesIO), per reader; separate files are read in place.
+    writer = ix.writer(codec=_codec(), compound=False, **kwargs)
     writer.pool = _ExistencePool()
     return writer
 
@@ -752,8 +773,8 @@ class _Reader:
     def __init__(self, generation: int, reader: Any) -> None:
         self.generation = generation
         self.reader = reader
-        leaves = [(r, base) for r, base in reader.leaf_readers() if r.doc_count_all()]
-        self.segments = [_Segment(r, base) for r, base in reversed(leaves)]
+        leaves = [r for r, _base in reader.leaf_readers() if r.doc_count_all()]
+        self.segments = [_Segment(r) for r in reversed(leaves)]
 
     def close(self) -> None:
         try:
@@ -919,7 +940,11 @@ class TicketIndex:
                 # Everything from the lowest hit up is now taken.
                 taken[i] |= bits >> found[-1] << found[-1]
                 hits.extend((seg, d) for d in found)
-        return [seg.reader.stored_fields(d)["number"] for seg, d in hits]
+        # Stored fields read in file order (buffered reads), returned in rank order.
+        numbers: dict[tuple[int, int], str] = {}
+        for seg, d in sorted(hits, key=lambda h: (id(h[0]), h[1])):
+            numbers[id(seg), d] = seg.reader.stored_fields(d)["number"]
+        return [numbers[id(seg), d] for seg, d in hits]
 
     # -- locks ----------------------------------------------------------------
 

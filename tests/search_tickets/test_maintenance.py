@@ -13,7 +13,6 @@ from search_index import TicketIndex, TicketIndexUnavailable
 
 from .fixtures import AGRI, AMR, STI, ticket, tickets
 
-
 # -- upsert / delete ----------------------------------------------------------
 
 
@@ -95,6 +94,14 @@ def test_delete(index: TicketIndex) -> None:
     assert index.search("LX20261129000001-2", bureau_ids=None) == []
     assert index.search("LX20261129000001", bureau_ids=None) == ["LX20261129000001-1"]
     assert index.doc_count() == 4
+
+
+def test_numbers_are_matched_in_their_normalised_form(index: TicketIndex) -> None:
+    index.delete(["lx20261129000001-2 "])  # other case, stray space
+    assert index.search("菜籽油", bureau_ids=None) == []
+    index.upsert([dict(ticket("LX20261130000002-1"), number="ＬＸ20261130000002-1", text="全角编号更新")])
+    assert index.doc_count() == 4  # replaced, not added
+    assert index.search("全角编号更新", bureau_ids=None) == ["ＬＸ20261130000002-1"]  # returned as given
 
 
 def test_delete_then_upsert_again(index: TicketIndex) -> None:

@@ -108,3 +108,10 @@ def test_latin_and_digits_in_text(index: TicketIndex) -> None:
 
 def test_stopwords_are_dropped(index: TicketIndex) -> None:
     assert index.search("我厂的菜籽油", bureau_ids=ALL) == ["LX20261129000001-2"]
+
+
+def test_a_lone_character_between_words_is_not_required(index: TicketIndex) -> None:
+    # no ticket says "镇"; "地磅" and "检定" (for 年检) are in LX20261129000001-1
+    assert index.search("我们镇的地磅需要年检", bureau_ids=ALL) == ["LX20261129000001-1"]
+    assert index.search("我们厂的地磅需要年检", bureau_ids=ALL) == ["LX20261129000001-1"]
+    assert index.search("茶", bureau_ids=ALL) == ["LX20261130000002-1"]  # alone, it is the query
