@@ -10,16 +10,44 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import ColumnElement
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class far_date(ColumnElement[date]):  # noqa: N801 - reads like a SQL function
+    """9999-12-31 as a literal, never a bound parameter: the queue's expression
+    indexes (``ix_ticket_deadline*``) only match a query whose expression is
+    spelled exactly like theirs, also in prepared statements."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(far_date)
+def _far_date_default(element, compiler, **kw):
+    return "'9999-12-31'"  # SQLite keeps dates as ISO text
+
+
+@compiles(far_date, "postgresql")
+def _far_date_pg(element, compiler, **kw):
+    return "DATE '9999-12-31'"
+
+
+#: Statuses in which a ticket is still someone's work (the queue's default view).
+OPEN_TICKET_STATUSES = ("submitted", "accepted", "in_progress", "need_info", "returned")
 
 
 class Base(DeclarativeBase):
@@ -344,6 +372,22 @@ class Ticket(Base):
     co_handlers: Mapped[list[CoHandler]] = relationship(order_by="CoHandler.id", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+def ticket_deadline(table=Ticket):
+    """The date that matters now: the acceptance deadline until accepted, then the handling
+    deadline; tickets with neither sort last. The staff queue orders by (this, id)."""
+    return func.coalesce(table.due_date, table.accept_due, far_date(), type_=Date)
+
+
+_OPEN_STATUS_SQL = text("status IN (%s)" % ", ".join(f"'{s}'" for s in OPEN_TICKET_STATUSES))
+# The queue's pages: per bureau and county-wide, all tickets and the open ones only.
+Index("ix_ticket_bureau_deadline", Ticket.bureau_id, ticket_deadline(), Ticket.id)
+Index("ix_ticket_deadline", ticket_deadline(), Ticket.id)
+Index("ix_ticket_open_bureau_deadline", Ticket.bureau_id, ticket_deadline(), Ticket.id,
+      postgresql_where=_OPEN_STATUS_SQL, sqlite_where=_OPEN_STATUS_SQL)
+Index("ix_ticket_open_deadline", ticket_deadline(), Ticket.id,
+      postgresql_where=_OPEN_STATUS_SQL, sqlite_where=_OPEN_STATUS_SQL)
 
 
 class TicketEvent(Base):
