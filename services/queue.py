@@ -4,17 +4,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from services import workdays, workflow
 from services.errors import ValidationFailed
-from services.models import Bureau, Request, RequestItem, Service, Ticket, User
-from services.tickets import BEIJING, due_state, local_today, visible_tickets_clause
+from services.models import (
+    OPEN_TICKET_STATUSES,
+    Bureau,
+    CoHandler,
+    Request,
+    RequestItem,
+    Service,
+    Ticket,
+    User,
+    ticket_deadline,
+)
+from services.tickets import BEIJING, due_state, local_today, sees_everything
 
 FAR = date(9999, 12, 31)
-OPEN_STATUSES = (workflow.SUBMITTED, workflow.ACCEPTED, workflow.IN_PROGRESS, workflow.NEED_INFO,
-                 workflow.RETURNED)
+OPEN_STATUSES = OPEN_TICKET_STATUSES
+#: Counting stops here: "超过 10000 件" is as useful as an exact figure and costs a bounded scan.
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -34,13 +45,14 @@ class QueueFilter:
 class QueuePage:
     tickets: list[Ticket]
     next_cursor: str | None
-    total: int
+    total: int                       # at most COUNT_CAP + 1 ...
+    total_capped: bool = False       # ... and then True: "more than COUNT_CAP"
     due_states: dict[int, str] = field(default_factory=dict)
 
 
 def deadline_column():
     """The date that matters now: acceptance deadline until accepted, then the handling deadline."""
-    return func.coalesce(Ticket.due_date, Ticket.accept_due, literal(FAR))
+    return ticket_deadline()
 
 
 def parse_cursor(cursor: str | None) -> tuple[date, int] | None:
@@ -58,9 +70,10 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
     calendar = calendar or workdays.Calendar.from_session(session)
     today = today or local_today()
     deadline = deadline_column()
-    conditions = [visible_tickets_clause(user)]
+    conditions = []
     if f.status in (None, "", "open"):
-        conditions.append(Ticket.status.in_(OPEN_STATUSES))
+        # Spelled as literals so the partial indexes "WHERE status IN (...)" apply to every plan.
+        conditions.append(Ticket.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]))
     elif f.status != "all":
         if f.status not in workflow.LABELS:
             raise ValidationFailed({"status": "未知的状态"})
@@ -91,24 +104,48 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
         conditions.append(Ticket.created_at < _start_of(f.submitted_to + timedelta(days=1)))
     if f.numbers is not None:
         conditions.append(Ticket.number.in_(f.numbers or ["-"]))
-    where = and_(*conditions)
-    total = session.scalar(select(func.count(Ticket.id)).where(where)) or 0
-    query = select(Ticket).where(where)
     cursor = parse_cursor(after)
-    if cursor:
-        query = query.where(or_(deadline > cursor[0], and_(deadline == cursor[0], Ticket.id > cursor[1])))
-    rows = list(session.scalars(
-        query.options(selectinload(Ticket.request).selectinload(Request.enterprise),
-                      selectinload(Ticket.items).selectinload(RequestItem.service),
-                      selectinload(Ticket.bureau), selectinload(Ticket.assignee))
-        .order_by(deadline, Ticket.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = f"{(last.due_date or last.accept_due or FAR).isoformat()}_{last.id}"
-    return QueuePage(rows, next_cursor, total, {t.id: due_state(calendar, t, today) for t in rows})
+    total = 0
+    keys: set[tuple[date, int]] = set()
+    # One ordered, limited query per visibility branch (own bureau / co-handled), merged here:
+    # each is an index range scan on (bureau, deadline, id), where one query with "bureau OR
+    # co-handled" would read and sort every matching ticket.
+    for branch in _visibility_branches(user):
+        where = and_(branch, *conditions)
+        total += session.scalar(select(func.count()).select_from(
+            select(Ticket.id).where(where).limit(COUNT_CAP + 1 - total).subquery())) or 0
+        page = select(deadline, Ticket.id).where(where)
+        if cursor:
+            page = page.where(tuple_(deadline, Ticket.id) > tuple_(literal_column(f"'{cursor[0].isoformat()}'",
+                                                                                  deadline.type), cursor[1]))
+        keys.update((_as_date(d), i) for d, i in session.execute(page.order_by(deadline, Ticket.id).limit(limit + 1)))
+        if total > COUNT_CAP:
+            total = COUNT_CAP + 1
+    ordered = sorted(keys)[:limit + 1]
+    more = len(ordered) > limit
+    ordered = ordered[:limit]
+    position = {ticket_id: n for n, (_d, ticket_id) in enumerate(ordered)}
+    rows = sorted(session.scalars(
+        select(Ticket).where(Ticket.id.in_(list(position)))
+        .options(selectinload(Ticket.request).selectinload(Request.enterprise),
+                 selectinload(Ticket.items).selectinload(RequestItem.service),
+                 selectinload(Ticket.bureau), selectinload(Ticket.assignee))), key=lambda t: position[t.id]) \
+        if position else []
+    next_cursor = f"{ordered[-1][0].isoformat()}_{ordered[-1][1]}" if more and ordered else None
+    return QueuePage(rows, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP,
+                     {t.id: due_state(calendar, t, today) for t in rows})
+
+
+def _visibility_branches(user: User) -> list:
+    """Disjoint WHERE clauses whose union is what this staff member may see."""
+    if sees_everything(user):
+        return [True]
+    co = select(CoHandler.ticket_id).where(CoHandler.bureau_id == user.bureau_id)
+    return [Ticket.bureau_id == user.bureau_id, and_(Ticket.id.in_(co), Ticket.bureau_id != user.bureau_id)]
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _start_of(day: date) -> datetime:

@@ -105,3 +105,27 @@ def test_unreachable_database_server_gives_a_try_again_page(instance_path):
     response = app.test_client().get("/services/JL-001")
     assert response.status_code == 503
     assert "请稍后重试" in BeautifulSoup(response.data, "html.parser").get_text()
+
+
+def test_workers_share_the_login_limit_through_redis(seeded_copy):
+    """Two app instances stand for two gunicorn workers (or hosts): with the limits kept in the
+    real Redis server, the tenth failed login counts the same wherever it lands."""
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server at 127.0.0.1:6379")
+    from portal.security import LIMIT_DEFAULTS
+
+    config = dict(LIMIT_DEFAULTS, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+                  RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    workers = [make_app(*seeded_copy, **config).test_client() for _ in range(2)]
+    limit = int(LIMIT_DEFAULTS["RATELIMIT_LOGIN"].split()[0])
+    codes = []
+    for n in range(limit + 1):
+        client = workers[n % 2]
+        codes.append(client.post("/account/login", data={"login": "nobody", "password": "x",
+                                                         "csrf_token": csrf(client)}).status_code)
+    assert codes[:limit].count(429) == 0 and codes[-1] == 429

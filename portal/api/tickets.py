@@ -41,7 +41,7 @@ def list_tickets():
         return api_error(400, "bad_parameter", exc.message, {exc.field: exc.message})
     except ServiceError as exc:
         return api_error(400, "bad_parameter", exc.message, exc.fields or None)
-    return jsonify({"total": page.total, "next": page.next_cursor,
+    return jsonify({"total": page.total, "total_capped": page.total_capped, "next": page.next_cursor,
                     "items": [ticket_json(t, page.due_states[t.id]) for t in page.tickets]})
 
 

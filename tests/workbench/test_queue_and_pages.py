@@ -174,3 +174,47 @@ def test_enterprise_rates_on_the_request_page(app, client, people, amr_ticket):
     page = soup(client.get(f"/requests/{number}"))
     assert page.select_one(".rating-form") is None
     assert "1 分（非常不满意）" in page.select_one(".timeline").get_text()
+
+
+def test_co_handled_tickets_merge_into_the_deadline_order(app, people):
+    """The agri handler sees agri's own tickets and the amr tickets agri co-handles, most urgent
+    first across both, page by page, each once; nothing else of amr's."""
+    from services.models import Bureau, CoHandler
+
+    own = [submit(app, people["a"], ["RZ-001"]) for _ in range(3)]
+    amr = [submit(app, people["b"], ["JL-002"], {"JL-002": {"instrument": f"秤{i}"}}) for i in range(4)]
+    due = {own[0]: date(2026, 12, 3), own[1]: date(2026, 12, 9), own[2]: date(2026, 12, 1),
+           amr[0]: date(2026, 12, 2), amr[1]: date(2026, 12, 8), amr[2]: date(2026, 12, 1)}
+    with app.app_context():
+        agri = db.session.scalar(select(Bureau).where(Bureau.code == "agri"))
+        for t in db.session.scalars(select(Ticket).where(Ticket.number.in_(list(due)))):
+            t.status, t.due_date = "accepted", due[t.number]
+            if t.number in amr:
+                t.co_handlers.append(CoHandler(bureau=agri, note="请协助核查"))
+        db.session.commit()
+        ids = {n: i for n, i in db.session.execute(select(Ticket.number, Ticket.id))}
+        user = accounts.get_by_username(db.session, people["agri"])
+        seen, cursor = [], None
+        for _ in range(10):
+            page = queuesvc.queue(db.session, user, queuesvc.QueueFilter(), after=cursor, limit=2)
+            assert page.total == 6 and not page.total_capped
+            seen += [t.number for t in page.tickets]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    assert seen == sorted(due, key=lambda n: (due[n], ids[n]))
+    assert amr[3] not in seen
+
+
+def test_a_huge_queue_says_more_than_instead_of_counting(app, client, people, monkeypatch):
+    for i in range(4):
+        submit(app, people["a"], ["JL-002"], {"JL-002": {"instrument": f"秤{i}"}})
+    monkeypatch.setattr(queuesvc, "COUNT_CAP", 3)
+    login(client, people["amr"])
+    page = soup(client.get("/staff/queue"))
+    assert "超过 3 件" in page.select_one(".result-count").get_text()
+    assert len(page.select(".ticket-row")) == 4  # the cap limits the count, not the list
+    data = client.get("/api/v1/tickets?per_page=2", headers=auth(app, people["amr"])).get_json()
+    assert (data["total"], data["total_capped"], len(data["items"])) == (3, True, 2)
+    data = client.get(f"/api/v1/tickets?per_page=2&after={data['next']}", headers=auth(app, people["amr"])).get_json()
+    assert len(data["items"]) == 2 and data["next"] is None
