@@ -129,7 +129,8 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
         select(Ticket).where(Ticket.id.in_(list(position)))
         .options(selectinload(Ticket.request).selectinload(Request.enterprise),
                  selectinload(Ticket.items).selectinload(RequestItem.service),
-                 selectinload(Ticket.bureau), selectinload(Ticket.assignee))), key=lambda t: position[t.id]) \
+                 selectinload(Ticket.bureau), selectinload(Ticket.assignee),
+                 selectinload(Ticket.co_handlers).selectinload(CoHandler.bureau))), key=lambda t: position[t.id]) \
         if position else []
     next_cursor = f"{ordered[-1][0].isoformat()}_{ordered[-1][1]}" if more and ordered else None
     return QueuePage(rows, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP,
