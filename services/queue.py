@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, literal_column, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services import workdays, workflow
 from services.errors import ValidationFailed
@@ -127,10 +127,10 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
     position = {ticket_id: n for n, (_d, ticket_id) in enumerate(ordered)}
     rows = sorted(session.scalars(
         select(Ticket).where(Ticket.id.in_(list(position)))
-        .options(selectinload(Ticket.request).selectinload(Request.enterprise),
-                 selectinload(Ticket.items).selectinload(RequestItem.service),
-                 selectinload(Ticket.bureau), selectinload(Ticket.assignee),
-                 selectinload(Ticket.co_handlers).selectinload(CoHandler.bureau))), key=lambda t: position[t.id]) \
+        .options(joinedload(Ticket.request).joinedload(Request.enterprise),
+                 joinedload(Ticket.bureau), joinedload(Ticket.assignee),
+                 selectinload(Ticket.items).joinedload(RequestItem.service),
+                 selectinload(Ticket.co_handlers).joinedload(CoHandler.bureau))), key=lambda t: position[t.id]) \
         if position else []
     next_cursor = f"{ordered[-1][0].isoformat()}_{ordered[-1][1]}" if more and ordered else None
     return QueuePage(rows, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP,
