@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from services import catalog
-from services.admin import audit, commit, search_changed, sync_now
+from services.admin import KEY_LABELS, audit, commit, search_changed, sync_now
 from services.catalog import CatalogError, Problem, SearchIndex
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.models import (
@@ -39,27 +39,17 @@ DATATYPE_LABELS: dict[str, str] = {
     "multivaluelist": "多选列表（multivaluelist）",
 }
 STATUS_LABELS: dict[str, str] = {"published": "已发布", "unpublished": "未发布", "removed": "已移出目录"}
+# The service guide's fields in the order of the service form, named as the audit log names them
+# (services.admin.KEY_LABELS) except where the form wants the longer name.
 GUIDE_LABELS: dict[str, str] = {
-    "code": "服务编码",
-    "name": "服务名称",
-    "category": "服务类别",
+    "code": "服务编码", "name": "服务名称",
+    **{k: KEY_LABELS[k] for k in ("category",)},
     "bureau": "责任单位",
-    "summary": "服务简介",
-    "conditions": "受理条件",
-    "materials": "申请材料",
-    "process": "办理流程",
-    "legal_basis": "设定依据",
-    "time_limit_days": "承诺时限",
-    "statutory_limit_days": "法定时限",
-    "fee": "收费标准",
-    "place": "办理地点",
-    "hours": "办理时间",
-    "contact": "咨询电话",
-    "keywords": "搜索关键词",
-    "online": "可网上申请",
-    "popular": "热门服务",
+    **{k: KEY_LABELS[k] for k in ("summary", "conditions", "materials", "process", "legal_basis",
+                                  "time_limit_days", "statutory_limit_days", "fee", "place", "hours",
+                                  "contact", "keywords", "online", "popular")},
     "published": "发布",
-    "fields": "申请字段",
+    "fields": KEY_LABELS["fields"],
 }
 
 

@@ -54,6 +54,20 @@ def _or_404(fn, *args):
         abort(404)
 
 
+def _delete(delete, key, done: str, back: str, back_args: dict, listing: str):
+    """Run one of the admin delete services: 404 when the thing is gone, back to its edit page
+    with the reason when it may not be deleted (still in use), to the listing when done."""
+    try:
+        delete(db.session, _user(), key)
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for(back, **back_args))
+    flash(done, "success")
+    return redirect(url_for(listing))
+
+
 # =========================================================================== home, audit
 @bp.get("/")
 @login_required(ADMIN)
@@ -123,15 +137,8 @@ def bureau_edit(code: str):
 @bp.post("/bureaus/<code>/delete")
 @login_required(ADMIN)
 def bureau_delete(code: str):
-    try:
-        admin.delete_bureau(db.session, _user(), code)
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
-        flash(_message(exc), "error")
-        return redirect(url_for("admin.bureau_edit", code=code))
-    flash(f"已删除单位 {code}。", "success")
-    return redirect(url_for("admin.bureaus"))
+    return _delete(admin.delete_bureau, code, f"已删除单位 {code}。", "admin.bureau_edit", {"code": code},
+                   "admin.bureaus")
 
 
 # =========================================================================== categories
@@ -289,15 +296,8 @@ def service_publish(code: str):
 @bp.post("/services/<code>/delete")
 @login_required(ADMIN)
 def service_delete(code: str):
-    try:
-        admin_catalog.delete_service(db.session, _user(), code)
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
-        flash(_message(exc), "error")
-        return redirect(url_for("admin.service_edit", code=code))
-    flash(f"已删除服务 {code}。", "success")
-    return redirect(url_for("admin.services"))
+    return _delete(admin_catalog.delete_service, code, f"已删除服务 {code}。", "admin.service_edit", {"code": code},
+                   "admin.services")
 
 
 # =========================================================================== routing rules
@@ -381,15 +381,8 @@ def rule_active(rule_id: int):
 @bp.post("/rules/<int:rule_id>/delete")
 @login_required(ADMIN)
 def rule_delete(rule_id: int):
-    try:
-        admin_routing.delete_rule(db.session, _user(), rule_id)
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
-        flash(_message(exc), "error")
-        return redirect(url_for("admin.rule_edit", rule_id=rule_id))
-    flash("已删除分办规则。", "success")
-    return redirect(url_for("admin.rules"))
+    return _delete(admin_routing.delete_rule, rule_id, "已删除分办规则。", "admin.rule_edit", {"rule_id": rule_id},
+                   "admin.rules")
 
 
 @bp.route("/rules/test", methods=["GET", "POST"])
@@ -478,15 +471,8 @@ def bundle_edit(code: str):
 @bp.post("/bundles/<code>/delete")
 @login_required(ADMIN)
 def bundle_delete(code: str):
-    try:
-        admin_catalog.delete_bundle(db.session, _user(), code)
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
-        flash(_message(exc), "error")
-        return redirect(url_for("admin.bundle_edit", code=code))
-    flash(f"已删除一件事套餐 {code}。", "success")
-    return redirect(url_for("admin.bundles"))
+    return _delete(admin_catalog.delete_bundle, code, f"已删除一件事套餐 {code}。", "admin.bundle_edit",
+                   {"code": code}, "admin.bundles")
 
 
 # =========================================================================== accounts
