@@ -50,7 +50,7 @@ from portal.access import ACCESS_ATTR, ENTERPRISE, public
 from portal.extensions import db
 from portal.open311 import bp
 from portal.open311.formats import FORMATS, errors, respond
-from portal.open311.listing import Filters, visible_requests
+from services.request_listing import Filters, visible_requests
 from services import accounts, directory, workflow
 from services import requests as reqsvc
 from services.errors import ServiceError, ValidationFailed

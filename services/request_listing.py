@@ -1,10 +1,8 @@
-"""The request list behind `GET /open311/v2/requests`: what the caller may see, filtered.
+"""Lists of requests with the filters GeoReport v2 asks for (ids, service codes, open/closed, a
+date range), for any signed-in caller: `GET /open311/v2/requests`.
 
-The services layer has `my_requests` (an enterprise's own, by stored status, paged) but no
-list with the filters GeoReport v2 asks for (ids, service codes, open/closed, a date range)
-nor one for staff. Until it does, this read-only query stands in. Its scope is the SQL form of
-`services.requests.can_view`, and every row is checked with `can_view` again before it is
-shown, so the list can never show more than the request pages would.
+The scope is the SQL form of `services.requests.can_view`, and every row is checked with
+`can_view` again before it is returned, so a list never shows more than the request pages would.
 """
 from __future__ import annotations
 
