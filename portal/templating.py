@@ -40,8 +40,6 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored (UTC) time shown in Beijing time."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(BEIJING).strftime(fmt)
 
 

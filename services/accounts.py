@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -204,12 +204,6 @@ def create_user(session: Session, username: str, role: str, password: str, *, bu
 
 
 # --------------------------------------------------------------------------- login
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt
-
-
 def find_login(session: Session, login: str) -> User | None:
     """A user by login name or, for enterprises, by 统一社会信用代码."""
     login = (login or "").strip()
@@ -230,7 +224,7 @@ def authenticate(session: Session, login: str, password: str, now: datetime | No
     if user is None:
         check_password_hash(hash_password("x"), password or "")  # same work either way
         raise LoginRefused(generic)
-    locked_until = _aware(user.locked_until)
+    locked_until = user.locked_until
     if locked_until and locked_until > now:
         minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
         raise LoginRefused(f"密码连续输错次数过多，账号已暂时锁定，请 {minutes} 分钟后再试或找回密码")
@@ -330,7 +324,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     if row is None or not row.user.active:
         return None
     now = utcnow()
-    last = _aware(row.last_used_at)
+    last = row.last_used_at
     if last is None or now - last > timedelta(minutes=5):
         row.last_used_at = now
         session.commit()

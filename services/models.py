@@ -19,12 +19,31 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import ColumnElement
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored in UTC and always read back timezone-aware: PostgreSQL keeps the offset,
+    SQLite keeps none, so a naive value read from SQLite gets UTC attached here, once."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 class far_date(ColumnElement[date]):  # noqa: N801 - reads like a SQL function
@@ -118,9 +137,9 @@ class Service(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when `catalog import --replace` drops the service: it leaves the public catalog
     # but stays in the database so that requests referring to it keep their history.
-    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship(back_populates="services")
     bureau: Mapped[Bureau] = relationship(back_populates="services")
@@ -174,7 +193,7 @@ class Enterprise(Base):
     township: Mapped[str] = mapped_column(String(50))
     industry: Mapped[str] = mapped_column(String(50))
     size: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="enterprise")
 
@@ -197,9 +216,9 @@ class User(Base):
     bureau_id: Mapped[int | None] = mapped_column(ForeignKey("bureau.id"), nullable=True, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     enterprise: Mapped[Enterprise | None] = relationship(back_populates="users")
     bureau: Mapped[Bureau | None] = relationship()
@@ -231,9 +250,9 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -282,7 +301,7 @@ class RoutingRule(Base):
     bureau_id: Mapped[int] = mapped_column(ForeignKey("bureau.id"))
     conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     bureau: Mapped[Bureau] = relationship()
 
@@ -308,8 +327,8 @@ class Request(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     query_code: Mapped[str] = mapped_column(String(12))
     idempotency_key: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     enterprise: Mapped[Enterprise] = relationship()
     user: Mapped[User] = relationship()
@@ -353,15 +372,15 @@ class Ticket(Base):
     routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id"), nullable=True)
     routing_reason: Mapped[str] = mapped_column(Text, default="")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The acceptance deadline (签收: 2 working days after submission) and the 补正 clock stop.
     accept_due: Mapped[date | None] = mapped_column(Date, nullable=True)
-    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     paused_days: Mapped[int] = mapped_column(Integer, default=0)
-    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     request: Mapped[Request] = relationship(back_populates="tickets")
@@ -405,7 +424,7 @@ class TicketEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     request: Mapped[Request] = relationship(back_populates="events")
     ticket: Mapped[Ticket | None] = relationship()
@@ -427,7 +446,7 @@ class Attachment(Base):
     mime_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     request: Mapped[Request] = relationship(back_populates="attachments")
     event: Mapped[TicketEvent | None] = relationship(back_populates="attachments")
@@ -444,8 +463,8 @@ class OutboxMessage(Base):
     to_addr: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
 
@@ -473,8 +492,8 @@ class CoHandler(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     bureau_id: Mapped[int] = mapped_column(ForeignKey("bureau.id"), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     bureau: Mapped[Bureau] = relationship()
 
@@ -500,8 +519,8 @@ class Notification(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), nullable=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), nullable=True)
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Rating(Base):
@@ -516,10 +535,10 @@ class Rating(Base):
     round: Mapped[int] = mapped_column(Integer, default=1)
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     follow_up_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     follow_up_note: Mapped[str] = mapped_column(Text, default="")
-    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     follow_up_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True)
 
     ticket: Mapped[Ticket] = relationship()
@@ -537,7 +556,7 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(40), index=True)  # service / bureau / routing_rule / …
     entity_key: Mapped[str] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
 
@@ -553,4 +572,5 @@ class SearchOutbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))   # "service" or "ticket"
     key: Mapped[str] = mapped_column(String(40))    # service code or ticket number
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+

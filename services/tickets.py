@@ -43,8 +43,6 @@ def local_today() -> date:
 
 
 def local_date(moment: datetime) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(BEIJING).date()
 
 

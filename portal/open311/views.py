@@ -87,11 +87,9 @@ def _local_tz():
 
 
 def _iso(value: datetime | None) -> str | None:
-    """A stored time as ISO 8601 with the county's offset (SQLite hands back naive UTC)."""
+    """A stored time as ISO 8601 with the county's offset."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(_local_tz()).isoformat(timespec="seconds")
 
 
@@ -168,7 +166,7 @@ class BadParameter(Exception):
 def discovery(fmt: str):
     services = directory.all_public_services(db.session)
     stamps = [FACADE_CHANGESET] + [s.updated_at for s in services if s.updated_at]
-    changeset = _iso(max(v if v.tzinfo else v.replace(tzinfo=timezone.utc) for v in stamps))
+    changeset = _iso(max(stamps))
     bureaus = [b.bureau for b in directory.bureaus_with_counts(db.session)]
     office = next((b for b in bureaus if b.joint_office), None)
     contact = ""
@@ -319,8 +317,8 @@ def _status_notes(req: Request) -> str:
 
 def _updated(user, req: Request) -> datetime | None:
     stamps = [req.updated_at, req.created_at] + [e.created_at for e in reqsvc.visible_events(user, req)]
-    aware = [s if s.tzinfo else s.replace(tzinfo=timezone.utc) for s in stamps if s is not None]
-    return max(aware) if aware else None
+    stamps = [s for s in stamps if s is not None]
+    return max(stamps) if stamps else None
 
 
 def _expected(req: Request) -> str | None:
