@@ -12,7 +12,6 @@ bench/results/<timestamp>.json. The exit status is 0 whether or not the targets 
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import os
 import platform
@@ -73,49 +72,7 @@ def log(msg: str = "") -> None:
 
 
 # --------------------------------------------------------------------------- processes
-class Processes:
-    """Every child runs in its own process group (start_new_session), so that Ctrl+C in the
-    terminal reaches only this script, and `stop` can end the whole group (gunicorn master and
-    workers, flask CLI) without touching anything else."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-        self.lock = threading.Lock()
-
-    def spawn(self, cmd: list[str], **kwargs) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, start_new_session=True, **kwargs)
-        with self.lock:
-            self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen, timeout: float = 10.0) -> None:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait(5)
-        with self.lock:
-            if proc in self.procs:
-                self.procs.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in list(self.procs):
-            try:
-                self.stop(proc)
-            except Exception as exc:  # keep cleaning up the others
-                log(f"  ! could not stop pid {proc.pid}: {exc}")
-
-
-PROCS = Processes()
-atexit.register(PROCS.stop_all)
+from procs import PROCS  # noqa: E402  (bench/procs.py)
 
 
 def _on_sigterm(signum, _frame):

@@ -155,50 +155,7 @@ class CpuMeter:
 
 
 # =========================================================================== processes
-class Processes:
-    """Everything started here runs in its own process group and is ended by group."""
-
-    def __init__(self) -> None:
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-        self.lock = threading.Lock()
-
-    def spawn(self, name: str, cmd: list[str], **kw) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, start_new_session=True, **kw)
-        with self.lock:
-            self.procs.append((name, proc))
-        return proc
-
-    def stop(self, proc: subprocess.Popen, timeout: float = 10.0) -> None:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait(5)
-        else:  # leader gone: make sure no child of the group survives
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-    def stop_all(self) -> None:
-        with self.lock:
-            procs, self.procs = list(reversed(self.procs)), []
-        for _name, proc in procs:
-            try:
-                self.stop(proc)
-            except Exception:  # noqa: BLE001 - cleanup goes on
-                pass
-
-
-PROCS = Processes()
+from procs import PROCS  # noqa: E402  (bench/procs.py)
 
 
 def _on_signal(signum, _frame):
@@ -237,7 +194,7 @@ class Gunicorn:
             app,
         ]
         self.cmd = cmd
-        self.proc = PROCS.spawn(name, cmd, env=env, stdout=self.logfh, stderr=subprocess.STDOUT, cwd=chdir)
+        self.proc = PROCS.spawn(cmd, name=name, env=env, stdout=self.logfh, stderr=subprocess.STDOUT, cwd=chdir)
 
     def wait_ready(self, path: str, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -423,8 +380,8 @@ def start_servers(ctx: Ctx) -> dict[str, Any]:
     log_path = ctx.tmp / "indexer.log"
     ctx.indexer_log = open(log_path, "wb")
     ctx.indexer = PROCS.spawn(
-        "indexer",
         [str(VENV_BIN / "flask"), "--app", "portal", "search", "sync", "--follow"],
+        name="indexer",
         env=env,
         cwd=REPO,
         stdout=ctx.indexer_log,
@@ -1703,7 +1660,7 @@ def run_gen(args: argparse.Namespace, n: int) -> None:
         cmd += ["--enterprises", str(args.enterprises)]
     if args.index_limit:
         cmd += ["--index-limit", str(args.index_limit)]
-    proc = PROCS.spawn("tickets_gen", cmd, cwd=REPO)
+    proc = PROCS.spawn(cmd, name="tickets_gen", cwd=REPO)
     rc = proc.wait()
     if rc != 0:
         raise RuntimeError(f"tickets_gen.py failed ({rc})")

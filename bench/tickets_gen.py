@@ -823,95 +823,28 @@ class Generator:
         self.staff: list[tuple[str, str, int | None]] = []
         counts = {"amr": 12, "agri": 4, "miit": 3, "sti": 2, "commerce": 2, "joint-office": 3}
         created = ts_text(base_ts)
+
+        def add_staff(uid: int, uname: str, role: str, display: str, bureau_id: int | None) -> None:
+            self.staff.append((uname, role, bureau_id))
+            email = f"{uname}@example.gov.cn"
+            bureau = "\\N" if bureau_id is None else str(bureau_id)
+            cs_ent.add("user", [str(uid), uname, self.password_hash, role, display, email, "\\N", bureau,
+                                "t", "0", "\\N", created, "\\N"])
+
         for code, bureau in self.cat["bureaus"].items():
             for k in range(1, counts.get(code, 1) + 1):
                 uid += 1
-                uname = f"{code}-handler-{k:02d}"
                 self.handlers.setdefault(bureau["id"], []).append(uid)
-                self.staff.append((uname, "handler", bureau["id"]))
-                cs_ent.add(
-                    "user",
-                    [
-                        str(uid),
-                        uname,
-                        self.password_hash,
-                        "handler",
-                        f"{bureau['short']}{person(rng)}",
-                        f"{uname}@example.gov.cn",
-                        "\\N",
-                        str(bureau["id"]),
-                        "t",
-                        "0",
-                        "\\N",
-                        created,
-                        "\\N",
-                    ],
-                )
+                add_staff(uid, f"{code}-handler-{k:02d}", "handler", f"{bureau['short']}{person(rng)}", bureau["id"])
             uid += 1
-            uname = f"{code}-lead"
             self.leads[bureau["id"]] = uid
-            self.staff.append((uname, "lead", bureau["id"]))
-            cs_ent.add(
-                "user",
-                [
-                    str(uid),
-                    uname,
-                    self.password_hash,
-                    "lead",
-                    f"{bureau['short']}负责人",
-                    f"{uname}@example.gov.cn",
-                    "\\N",
-                    str(bureau["id"]),
-                    "t",
-                    "0",
-                    "\\N",
-                    created,
-                    "\\N",
-                ],
-            )
+            add_staff(uid, f"{code}-lead", "lead", f"{bureau['short']}负责人", bureau["id"])
         for k in range(1, 4):
             uid += 1
-            uname = f"joint-office-supervisor-{k}"
             self.supervisors.append(uid)
-            self.staff.append((uname, "supervisor", self.joint["id"]))
-            cs_ent.add(
-                "user",
-                [
-                    str(uid),
-                    uname,
-                    self.password_hash,
-                    "supervisor",
-                    f"联席办督查{person(rng)}",
-                    f"{uname}@example.gov.cn",
-                    "\\N",
-                    str(self.joint["id"]),
-                    "t",
-                    "0",
-                    "\\N",
-                    created,
-                    "\\N",
-                ],
-            )
+            add_staff(uid, f"joint-office-supervisor-{k}", "supervisor", f"联席办督查{person(rng)}", self.joint["id"])
         uid += 1
-        self.staff.append(("bench-admin", "admin", None))
-        cs_ent.add(
-            "user",
-            [
-                str(uid),
-                "bench-admin",
-                self.password_hash,
-                "admin",
-                "系统管理员",
-                "bench-admin@example.gov.cn",
-                "\\N",
-                "\\N",
-                "t",
-                "0",
-                "\\N",
-                created,
-                "\\N",
-            ],
-        )
+        add_staff(uid, "bench-admin", "admin", "系统管理员", None)
         self.max_user_id = uid
 
     # -- planning -----------------------------------------------------------
