@@ -129,3 +129,33 @@ def test_workers_share_the_login_limit_through_redis(seeded_copy):
         codes.append(client.post("/account/login", data={"login": "nobody", "password": "x",
                                                          "csrf_token": csrf(client)}).status_code)
     assert codes[:limit].count(429) == 0 and codes[-1] == 429
+
+
+@pytest.mark.skipif(not databases.using_postgres(), reason="a PostgreSQL server outage; see the SQLite variant")
+def test_postgres_going_away_gives_a_try_again_page_and_recovers(seeded_copy):
+    """The server closes every connection and refuses new ones for a moment (as in a restart or
+    failover); pages and the API answer 503 meanwhile, and the app recovers by itself after."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    instance, uri = seeded_copy
+    name = make_url(uri).database
+    app = make_app(instance, uri)
+    client = app.test_client()
+    assert client.get("/services/JL-001").status_code == 200  # a pooled connection is open now
+    admin = databases._admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+    try:
+        response = client.get("/services/JL-001")
+        assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+        assert "请稍后重试" in BeautifulSoup(response.data, "html.parser").get_text()
+        api = client.get("/api/v1/services/JL-001")
+        assert api.status_code == 503 and api.get_json()["error"]["code"] == "unavailable"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+    assert client.get("/services/JL-001").status_code == 200
+    app.extensions["portal.db"].engine.dispose()
