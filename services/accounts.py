@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services import mail, reference, uscc
@@ -320,7 +320,8 @@ def user_for_token(session: Session, token: str) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token),
-                                                ApiToken.revoked_at.is_(None)))
+                                                ApiToken.revoked_at.is_(None))
+                         .options(joinedload(ApiToken.user)))
     if row is None or not row.user.active:
         return None
     now = utcnow()
