@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,6 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -36,7 +40,8 @@ from services.admin_catalog import (
 
 
 def _max(n: int) -> Length:
-    return Length(max=n, message=f"不能超过 {n} 个字")
+    # Length fills in %(max)d itself, in the language of the request.
+    return Length(max=n, message=_l("不能超过 %(max)d 个字"))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -55,16 +60,21 @@ def error_list(form) -> list[tuple[str | None, str]]:
     for f in form:
         if f.name == "csrf_token":
             if f.errors:
-                out.append((None, "页面已过期，请刷新后重新提交。"))
+                out.append((None, _("页面已过期，请刷新后重新提交。")))
             continue
         if isinstance(f, FieldList):
             for n, entry in enumerate(f.entries, 1):
                 sub = entry.form
-                out.extend((None, f"申请字段 {n}：{m}") for m in getattr(sub, "form_errors", []))
+                out.extend((None, _("申请字段 %(n)s：%(message)s", n=n, message=m))
+                           for m in getattr(sub, "form_errors", []))
                 for sf in sub:
-                    out.extend((sf.id, f"申请字段 {n} · {sf.label.text}：{m}") for m in sf.errors)
+                    out.extend(
+                        (sf.id, _("申请字段 %(n)s · %(label)s：%(message)s", n=n, label=sf.label.text, message=m))
+                        for m in sf.errors
+                    )
             continue
-        out.extend((f.id, f"{f.label.text}：{m}") for m in f.errors if isinstance(m, str))
+        out.extend((f.id, _("%(label)s：%(message)s", label=f.label.text, message=m))
+                   for m in f.errors if isinstance(m, (str, LazyString)))  # lazy: DataRequired(_l(…))
     return out
 
 
@@ -91,19 +101,21 @@ def show_guide_errors(form: ServiceForm, exc: admin_catalog.GuideRejected, row_m
             target.errors = list(target.errors or []) + [message]
         else:
             label = GUIDE_LABELS.get(key, key)
-            form.form_errors.append(f"{label}：{message}" if label else message)
+            form.form_errors.append(
+                _("%(label)s：%(message)s", label=label, message=message) if label else message
+            )
 
 
 # --------------------------------------------------------------------------- bureaus, categories
 class BureauForm(FlaskForm):
-    code = StringField("单位编码", validators=[_max(32)])
-    name = StringField("单位全称", validators=[_max(100)])
-    short_name = StringField("简称", validators=[_max(50)])
-    phone = StringField("咨询电话", validators=[_max(50)])
-    address = StringField("办公地址", validators=[_max(200)])
-    office_hours = StringField("办公时间", validators=[_max(200)])
-    description = TextAreaField("职责简介", validators=[_max(5000)])
-    joint_office = BooleanField("这是质量强县工作联席会议办公室（负责分办未指定服务的需求、督办）")
+    code = StringField(_l("单位编码"), validators=[_max(32)])
+    name = StringField(_l("单位全称"), validators=[_max(100)])
+    short_name = StringField(_l("简称"), validators=[_max(50)])
+    phone = StringField(_l("咨询电话"), validators=[_max(50)])
+    address = StringField(_l("办公地址"), validators=[_max(200)])
+    office_hours = StringField(_l("办公时间"), validators=[_max(200)])
+    description = TextAreaField(_l("职责简介"), validators=[_max(5000)])
+    joint_office = BooleanField(_l("这是质量强县工作联席会议办公室（负责分办未指定服务的需求、督办）"))
 
     def to_input(self) -> admin.BureauInput:
         return admin.BureauInput(
@@ -119,10 +131,10 @@ class BureauForm(FlaskForm):
 
 
 class CategoryForm(FlaskForm):
-    name = StringField("中文名称", validators=[_max(50)])
-    name_en = StringField("英文名称", validators=[_max(80)])
-    description = TextAreaField("说明", validators=[_max(2000)])
-    position = StringField("排序", validators=[_max(3)])
+    name = StringField(_l("中文名称"), validators=[_max(50)])
+    name_en = StringField(_l("英文名称"), validators=[_max(80)])
+    description = TextAreaField(_l("说明"), validators=[_max(2000)])
+    position = StringField(_l("排序"), validators=[_max(3)])
 
     def to_input(self) -> admin.CategoryInput:
         return admin.CategoryInput(
@@ -135,14 +147,14 @@ class CategoryForm(FlaskForm):
 
 # --------------------------------------------------------------------------- services
 class FieldRowForm(Form):
-    code = StringField("字段编码")
-    label = StringField("字段名称")
+    code = StringField(_l("字段编码"))
+    label = StringField(_l("字段名称"))
     datatype = SelectField(
-        "数据类型", choices=choices(DATATYPE_LABELS.items()), default="string", validate_choice=False
+        _l("数据类型"), choices=choices(DATATYPE_LABELS.items()), default="string", validate_choice=False
     )
-    required = BooleanField("必填")
-    description = StringField("填写说明")
-    values = TextAreaField("选项（仅列表类型）")
+    required = BooleanField(_l("必填"))
+    description = StringField(_l("填写说明"))
+    values = TextAreaField(_l("选项（仅列表类型）"))
 
     def is_blank(self) -> bool:
         return not any((f.data or "").strip() for f in (self.code, self.label, self.description, self.values))
@@ -150,25 +162,25 @@ class FieldRowForm(Form):
 
 class ServiceForm(FlaskForm):
     # No length or required checks here: the catalog validation decides (see services.catalog).
-    code = StringField("服务编码")
-    name = StringField("服务名称")
-    category = SelectField("服务类别", validate_choice=False)
-    bureau = SelectField("责任单位", validate_choice=False)
-    summary = TextAreaField("服务简介")
-    conditions = TextAreaField("受理条件")
-    materials = TextAreaField("申请材料")
-    process_steps = TextAreaField("办理流程")  # not `process`: that is Form.process
-    legal_basis = TextAreaField("设定依据")
-    time_limit_days = StringField("承诺时限（工作日）")
-    statutory_limit_days = StringField("法定时限（工作日）")
-    fee = StringField("收费标准")
-    place = StringField("办理地点")
-    hours = StringField("办理时间")
-    contact = StringField("咨询电话")
-    keywords = TextAreaField("搜索关键词")
-    online = BooleanField("可网上申请", default=True)
-    popular = BooleanField("列为热门服务")
-    published = BooleanField("保存后立即发布到服务目录", default=True)
+    code = StringField(_l("服务编码"))
+    name = StringField(_l("服务名称"))
+    category = SelectField(_l("服务类别"), validate_choice=False)
+    bureau = SelectField(_l("责任单位"), validate_choice=False)
+    summary = TextAreaField(_l("服务简介"))
+    conditions = TextAreaField(_l("受理条件"))
+    materials = TextAreaField(_l("申请材料"))
+    process_steps = TextAreaField(_l("办理流程"))  # not `process`: that is Form.process
+    legal_basis = TextAreaField(_l("设定依据"))
+    time_limit_days = StringField(_l("承诺时限（工作日）"))
+    statutory_limit_days = StringField(_l("法定时限（工作日）"))
+    fee = StringField(_l("收费标准"))
+    place = StringField(_l("办理地点"))
+    hours = StringField(_l("办理时间"))
+    contact = StringField(_l("咨询电话"))
+    keywords = TextAreaField(_l("搜索关键词"))
+    online = BooleanField(_l("可网上申请"), default=True)
+    popular = BooleanField(_l("列为热门服务"))
+    published = BooleanField(_l("保存后立即发布到服务目录"), default=True)
     fields = FieldList(FormField(FieldRowForm), min_entries=0, max_entries=50)
 
     def to_input(self) -> tuple[ServiceInput, list[int]]:
@@ -266,46 +278,51 @@ def apply_field_op(form: ServiceForm, op: str) -> tuple[ServiceForm, str] | None
                     "values": "",
                 }
             )
-            message = f"已添加申请字段 {len(rows)}，填写后请保存。"
+            message = _("已添加申请字段 %(n)s，填写后请保存。", n=len(rows))
     elif 0 <= n < len(rows):
         if kind == "remove":
             rows.pop(n)
-            message = f"已移除申请字段 {n + 1}，保存后生效。"
+            message = _("已移除申请字段 %(n)s，保存后生效。", n=n + 1)
         elif kind == "up" and n > 0:
             rows[n - 1], rows[n] = rows[n], rows[n - 1]
-            message = f"申请字段 {n + 1} 已上移，保存后生效。"
+            message = _("申请字段 %(n)s 已上移，保存后生效。", n=n + 1)
         elif kind == "down" and n < len(rows) - 1:
             rows[n + 1], rows[n] = rows[n], rows[n + 1]
-            message = f"申请字段 {n + 1} 已下移，保存后生效。"
+            message = _("申请字段 %(n)s 已下移，保存后生效。", n=n + 1)
     data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "fields")}
     data["fields"] = rows
     rebuilt = type(form)(formdata=None, data=data)
     return rebuilt, message
 
 
+def bureau_pairs(bureaus) -> list[tuple[str, str]]:
+    """(code, "short name (code)") for a bureau select."""
+    return [(b.code, _("%(name)s（%(code)s）", name=b.short_name, code=b.code)) for b in bureaus]
+
+
 def set_service_choices(form: ServiceForm, categories, bureaus) -> None:
-    form.category.choices = choices(((c.code, c.name) for c in categories), "请选择")
-    form.bureau.choices = choices(((b.code, f"{b.short_name}（{b.code}）") for b in bureaus), "请选择")
+    form.category.choices = choices(((c.code, c.name) for c in categories), _("请选择"))
+    form.bureau.choices = choices(bureau_pairs(bureaus), _("请选择"))
 
 
 # --------------------------------------------------------------------------- routing rules
 class RuleForm(FlaskForm):
-    name = StringField("规则名称", validators=[_max(200)])
-    priority = StringField("优先级", default="100", validators=[_max(5)])
-    bureau = SelectField("转至单位", validate_choice=False)
-    active = BooleanField("启用", default=True)
+    name = StringField(_l("规则名称"), validators=[_max(200)])
+    priority = StringField(_l("优先级"), default="100", validators=[_max(5)])
+    bureau = SelectField(_l("转至单位"), validate_choice=False)
+    active = BooleanField(_l("启用"), default=True)
     townships = MultiCheckboxField(
-        "企业所在乡镇（街道）", choices=choices((t, t) for t in reference.TOWNSHIPS), validate_choice=False
+        _l("企业所在乡镇（街道）"), choices=choices((t, t) for t in reference.TOWNSHIPS), validate_choice=False
     )
     industries = MultiCheckboxField(
-        "企业所属行业", choices=choices(reference.INDUSTRIES), validate_choice=False
+        _l("企业所属行业"), choices=choices(reference.INDUSTRIES), validate_choice=False
     )
-    sizes = MultiCheckboxField("企业规模", choices=choices(reference.SIZES), validate_choice=False)
-    categories = MultiCheckboxField("服务类别", validate_choice=False)
-    services = TextAreaField("服务编码", validators=[_max(2000)])
-    keywords = TextAreaField("关键词", validators=[_max(2000)])
-    field_code = StringField("申请字段编码", validators=[_max(64)])
-    field_values = StringField("申请字段取值", validators=[_max(1000)])
+    sizes = MultiCheckboxField(_l("企业规模"), choices=choices(reference.SIZES), validate_choice=False)
+    categories = MultiCheckboxField(_l("服务类别"), validate_choice=False)
+    services = TextAreaField(_l("服务编码"), validators=[_max(2000)])
+    keywords = TextAreaField(_l("关键词"), validators=[_max(2000)])
+    field_code = StringField(_l("申请字段编码"), validators=[_max(64)])
+    field_values = StringField(_l("申请字段取值"), validators=[_max(1000)])
 
     def to_input(self) -> admin_routing.RuleInput:
         return admin_routing.RuleInput(
@@ -343,17 +360,17 @@ def rule_form_data(data: admin_routing.RuleInput) -> dict:
 
 class RouteTestForm(FlaskForm):
     township = SelectField(
-        "企业所在乡镇（街道）",
-        choices=choices(((t, t) for t in reference.TOWNSHIPS), "不限"),
+        _l("企业所在乡镇（街道）"),
+        choices=choices(((t, t) for t in reference.TOWNSHIPS), _l("不限")),
         validate_choice=False,
     )
     industry = SelectField(
-        "企业所属行业", choices=choices(reference.INDUSTRIES, "不限"), validate_choice=False
+        _l("企业所属行业"), choices=choices(reference.INDUSTRIES, _l("不限")), validate_choice=False
     )
-    size = SelectField("企业规模", choices=choices(reference.SIZES, "不限"), validate_choice=False)
-    service = SelectField("申请的服务", validate_choice=False)
-    description = TextAreaField("情况说明", validators=[_max(5000)])
-    attributes = TextAreaField("申请字段取值", validators=[_max(5000)])
+    size = SelectField(_l("企业规模"), choices=choices(reference.SIZES, _l("不限")), validate_choice=False)
+    service = SelectField(_l("申请的服务"), validate_choice=False)
+    description = TextAreaField(_l("情况说明"), validators=[_max(5000)])
+    attributes = TextAreaField(_l("申请字段取值"), validators=[_max(5000)])
 
     def to_input(self) -> admin_routing.RouteQuestion:
         return admin_routing.RouteQuestion(
@@ -368,11 +385,11 @@ class RouteTestForm(FlaskForm):
 
 # --------------------------------------------------------------------------- bundles
 class BundleForm(FlaskForm):
-    code = StringField("套餐编码", validators=[_max(32)])
-    name = StringField("套餐名称", validators=[_max(200)])
-    description = TextAreaField("说明", validators=[_max(2000)])
-    published = BooleanField("发布（企业可在“一件事一次办”中申请）", default=True)
-    services = TextAreaField("包含的服务（按办理顺序，每行一个服务编码）", validators=[_max(2000)])
+    code = StringField(_l("套餐编码"), validators=[_max(32)])
+    name = StringField(_l("套餐名称"), validators=[_max(200)])
+    description = TextAreaField(_l("说明"), validators=[_max(2000)])
+    published = BooleanField(_l("发布（企业可在“一件事一次办”中申请）"), default=True)
+    services = TextAreaField(_l("包含的服务（按办理顺序，每行一个服务编码）"), validators=[_max(2000)])
 
     def to_input(self) -> admin_catalog.BundleInput:
         return admin_catalog.BundleInput(
@@ -389,13 +406,13 @@ STAFF_ROLE_CHOICES = [(r, admin.ROLE_LABELS[r]) for r in admin.STAFF_ROLES]
 
 
 class StaffCreateForm(FlaskForm):
-    username = StringField("用户名（登录名）", validators=[DataRequired("请填写用户名"), _max(64)])
-    display_name = StringField("姓名", validators=[_max(100)])
-    email = EmailField("电子邮箱", validators=[Optional(), _max(254)])
-    role = SelectField("角色", choices=choices(STAFF_ROLE_CHOICES, "请选择"), validate_choice=False)
-    bureau = SelectField("所属单位", validate_choice=False)
-    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码"), _max(128)])
-    confirm = PasswordField("再次输入密码", validators=[EqualTo("password", "两次输入的密码不一致")])
+    username = StringField(_l("用户名（登录名）"), validators=[DataRequired(_l("请填写用户名")), _max(64)])
+    display_name = StringField(_l("姓名"), validators=[_max(100)])
+    email = EmailField(_l("电子邮箱"), validators=[Optional(), _max(254)])
+    role = SelectField(_l("角色"), choices=choices(STAFF_ROLE_CHOICES, _l("请选择")), validate_choice=False)
+    bureau = SelectField(_l("所属单位"), validate_choice=False)
+    password = PasswordField(_l("初始密码"), validators=[DataRequired(_l("请设置初始密码")), _max(128)])
+    confirm = PasswordField(_l("再次输入密码"), validators=[EqualTo("password", _l("两次输入的密码不一致"))])
 
     def to_input(self) -> admin.StaffInput:
         return admin.StaffInput(
@@ -409,10 +426,10 @@ class StaffCreateForm(FlaskForm):
 
 
 class StaffEditForm(FlaskForm):
-    display_name = StringField("姓名", validators=[_max(100)])
-    email = EmailField("电子邮箱", validators=[Optional(), _max(254)])
-    role = SelectField("角色", choices=choices(STAFF_ROLE_CHOICES), validate_choice=False)
-    bureau = SelectField("所属单位", validate_choice=False)
+    display_name = StringField(_l("姓名"), validators=[_max(100)])
+    email = EmailField(_l("电子邮箱"), validators=[Optional(), _max(254)])
+    role = SelectField(_l("角色"), choices=choices(STAFF_ROLE_CHOICES), validate_choice=False)
+    bureau = SelectField(_l("所属单位"), validate_choice=False)
 
     def to_input(self) -> admin.StaffChange:
         return admin.StaffChange(
@@ -424,24 +441,28 @@ class StaffEditForm(FlaskForm):
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField("新密码", validators=[DataRequired("请设置新密码"), _max(128)])
-    confirm = PasswordField("再次输入新密码", validators=[EqualTo("password", "两次输入的密码不一致")])
+    password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请设置新密码")), _max(128)])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[EqualTo("password", _l("两次输入的密码不一致"))])
 
 
-def set_bureau_choices(field: SelectField, bureaus, prompt: str = "无") -> None:
-    field.choices = choices(((b.code, f"{b.short_name}（{b.code}）") for b in bureaus), prompt)
+def set_bureau_choices(field: SelectField, bureaus, prompt: str | None = None) -> None:
+    field.choices = choices(bureau_pairs(bureaus), _("无") if prompt is None else prompt)
 
 
 # --------------------------------------------------------------------------- holidays
 class HolidayForm(FlaskForm):
-    day = StringField("日期", render_kw={"type": "date"}, validators=[_max(20)])
+    day = StringField(_l("日期"), render_kw={"type": "date"}, validators=[_max(20)])
     kind = RadioField(
-        "这一天",
-        choices=choices([("holiday", "放假（不计工作日）"), ("workday", "上班（调休补班，计工作日）")]),
+        _l("这一天"),
+        # SelectChoice directly: portal.formtools.choices would turn the lazy labels into text at import.
+        choices=[
+            SelectChoice("holiday", _l("放假（不计工作日）")),
+            SelectChoice("workday", _l("上班（调休补班，计工作日）")),
+        ],
         default="holiday",
         validate_choice=False,
     )
-    note = StringField("说明", validators=[_max(100)])
+    note = StringField(_l("说明"), validators=[_max(100)])
 
     def is_workday(self) -> bool | None:
         return {"holiday": False, "workday": True}.get(self.kind.data or "")

@@ -4,6 +4,7 @@ renders or redirects; every rule lives in those services."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import login_required
@@ -20,6 +21,7 @@ from portal.admin.forms import (
     StaffCreateForm,
     StaffEditForm,
     apply_field_op,
+    bureau_pairs,
     error_list,
     rule_form_data,
     service_form_data,
@@ -40,7 +42,7 @@ def _user():
 
 
 def _message(exc: ServiceError) -> str:
-    return "；".join(exc.fields.values()) if exc.fields else exc.message
+    return _("；").join(exc.fields.values()) if exc.fields else exc.message
 
 
 def _status(form) -> int:
@@ -105,7 +107,7 @@ def bureau_new():
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已新增单位“{bureau.name}”。", "success")
+            flash(_("已新增单位“%(name)s”。", name=bureau.name), "success")
             return redirect(url_for("admin.bureaus"))
     return render_template(
         "admin/bureau_form.html", form=form, bureau=None, errors=error_list(form)
@@ -123,7 +125,7 @@ def bureau_edit(code: str):
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已保存单位“{bureau.name}”。", "success")
+            flash(_("已保存单位“%(name)s”。", name=bureau.name), "success")
             return redirect(url_for("admin.bureaus"))
     return render_template(
         "admin/bureau_form.html",
@@ -137,8 +139,8 @@ def bureau_edit(code: str):
 @bp.post("/bureaus/<code>/delete")
 @login_required(ADMIN)
 def bureau_delete(code: str):
-    return _delete(admin.delete_bureau, code, f"已删除单位 {code}。", "admin.bureau_edit", {"code": code},
-                   "admin.bureaus")
+    return _delete(admin.delete_bureau, code, _("已删除单位 %(code)s。", code=code), "admin.bureau_edit",
+                   {"code": code}, "admin.bureaus")
 
 
 # =========================================================================== categories
@@ -170,7 +172,7 @@ def category_edit(code: str):
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已保存服务类别“{category.name}”。", "success")
+            flash(_("已保存服务类别“%(name)s”。", name=category.name), "success")
             return redirect(url_for("admin.categories"))
     return render_template(
         "admin/category_form.html", form=form, category=category, errors=error_list(form)
@@ -240,20 +242,17 @@ def _service_post(form: ServiceForm, code: str | None):
         except admin_catalog.GuideRejected as exc:
             show_guide_errors(form, exc, row_map)
         else:
-            if result.created:
-                flash(
-                    f"已新增服务“{result.service.name}”（{result.service.code}）"
-                    + ("并发布到服务目录。" if result.service.is_public else "，尚未发布。"),
-                    "success",
-                )
+            name, code = result.service.name, result.service.code
+            if result.created and result.service.is_public:
+                flash(_("已新增服务“%(name)s”（%(code)s）并发布到服务目录。", name=name, code=code), "success")
+            elif result.created:
+                flash(_("已新增服务“%(name)s”（%(code)s），尚未发布。", name=name, code=code), "success")
+            elif result.changed and result.restored:
+                flash(_("已保存“%(name)s”，并已恢复到服务目录。", name=name), "success")
             elif result.changed:
-                flash(
-                    f"已保存“{result.service.name}”"
-                    + ("，并已恢复到服务目录。" if result.restored else "。"),
-                    "success",
-                )
+                flash(_("已保存“%(name)s”。", name=name), "success")
             else:
-                flash("没有修改任何内容。", "info")
+                flash(_("没有修改任何内容。"), "info")
             return redirect(url_for("admin.service_edit", code=result.service.code))
     return _render_service(form, service)
 
@@ -286,18 +285,18 @@ def service_publish(code: str):
         service = admin_catalog.set_published(db.session, _user(), code, publish)
     except NotFound:
         abort(404)
-    flash(
-        f"“{service.name}”已{'发布到服务目录' if publish else '下架，不再出现在服务目录和搜索中'}。",
-        "success",
-    )
+    if publish:
+        flash(_("“%(name)s”已发布到服务目录。", name=service.name), "success")
+    else:
+        flash(_("“%(name)s”已下架，不再出现在服务目录和搜索中。", name=service.name), "success")
     return redirect(url_for("admin.service_edit", code=code))
 
 
 @bp.post("/services/<code>/delete")
 @login_required(ADMIN)
 def service_delete(code: str):
-    return _delete(admin_catalog.delete_service, code, f"已删除服务 {code}。", "admin.service_edit", {"code": code},
-                   "admin.services")
+    return _delete(admin_catalog.delete_service, code, _("已删除服务 %(code)s。", code=code), "admin.service_edit",
+                   {"code": code}, "admin.services")
 
 
 # =========================================================================== routing rules
@@ -314,9 +313,7 @@ def rules():
 
 
 def _render_rule(form: RuleForm, row=None):
-    form.bureau.choices = choices(
-        ((b.code, f"{b.short_name}（{b.code}）") for b in admin.known_bureaus(db.session)), "请选择"
-    )
+    form.bureau.choices = choices(bureau_pairs(admin.known_bureaus(db.session)), _("请选择"))
     form.categories.choices = choices(admin_routing.category_pairs(db.session))
     errors = error_list(form)
     return render_template(
@@ -335,9 +332,12 @@ def _save_rule(form: RuleForm, rule_id: int | None):
         show_errors(form, exc)
         return None
     if row.check.warnings:
-        flash(f"已保存分办规则“{row.rule.name}”，但它有 {len(row.check.warnings)} 条警告，请查看。", "error")
+        flash(
+            _("已保存分办规则“%(name)s”，但它有 %(n)s 条警告，请查看。", name=row.rule.name, n=len(row.check.warnings)),
+            "error",
+        )
         return redirect(url_for("admin.rule_edit", rule_id=row.rule.id))
-    flash(f"已保存分办规则“{row.rule.name}”。", "success")
+    flash(_("已保存分办规则“%(name)s”。", name=row.rule.name), "success")
     return redirect(url_for("admin.rules"))
 
 
@@ -374,15 +374,18 @@ def rule_active(rule_id: int):
         rule = admin_routing.set_rule_active(db.session, _user(), rule_id, active)
     except NotFound:
         abort(404)
-    flash(f"已{'启用' if active else '停用'}分办规则“{rule.name}”。", "success")
+    if active:
+        flash(_("已启用分办规则“%(name)s”。", name=rule.name), "success")
+    else:
+        flash(_("已停用分办规则“%(name)s”。", name=rule.name), "success")
     return redirect(url_for("admin.rules"))
 
 
 @bp.post("/rules/<int:rule_id>/delete")
 @login_required(ADMIN)
 def rule_delete(rule_id: int):
-    return _delete(admin_routing.delete_rule, rule_id, "已删除分办规则。", "admin.rule_edit", {"rule_id": rule_id},
-                   "admin.rules")
+    return _delete(admin_routing.delete_rule, rule_id, _("已删除分办规则。"), "admin.rule_edit",
+                   {"rule_id": rule_id}, "admin.rules")
 
 
 @bp.route("/rules/test", methods=["GET", "POST"])
@@ -391,7 +394,7 @@ def rule_test():
     form = RouteTestForm()
     services = admin_catalog.service_choices(db.session)
     form.service.choices = choices(
-        ((s.code, f"{s.code} {s.name}") for s in services), "不指定服务（我有需求）"
+        ((s.code, f"{s.code} {s.name}") for s in services), _("不指定服务（我有需求）")
     )
     result = error = None
     if form.validate_on_submit():
@@ -444,7 +447,7 @@ def bundle_new():
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已新增一件事套餐“{bundle.name}”。", "success")
+            flash(_("已新增一件事套餐“%(name)s”。", name=bundle.name), "success")
             return redirect(url_for("admin.bundles"))
     return _render_bundle(form)
 
@@ -463,7 +466,7 @@ def bundle_edit(code: str):
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已保存一件事套餐“{bundle.name}”。", "success")
+            flash(_("已保存一件事套餐“%(name)s”。", name=bundle.name), "success")
             return redirect(url_for("admin.bundles"))
     return _render_bundle(form, bundle)
 
@@ -471,7 +474,7 @@ def bundle_edit(code: str):
 @bp.post("/bundles/<code>/delete")
 @login_required(ADMIN)
 def bundle_delete(code: str):
-    return _delete(admin_catalog.delete_bundle, code, f"已删除一件事套餐 {code}。", "admin.bundle_edit",
+    return _delete(admin_catalog.delete_bundle, code, _("已删除一件事套餐 %(code)s。", code=code), "admin.bundle_edit",
                    {"code": code}, "admin.bundles")
 
 
@@ -513,8 +516,11 @@ def user_new():
             show_errors(form, exc)
         else:
             flash(
-                f"已创建账号 {user.username}（{admin.ROLE_LABELS[user.role]}）。"
-                "请把初始密码当面或电话告知本人。",
+                _(
+                    "已创建账号 %(username)s（%(role)s）。请把初始密码当面或电话告知本人。",
+                    username=user.username,
+                    role=admin.ROLE_LABELS[user.role],
+                ),
                 "success",
             )
             return redirect(url_for("admin.user_edit", user_id=user.id))
@@ -560,7 +566,7 @@ def user_edit(user_id: int):
         except ServiceError as exc:
             form.form_errors.append(exc.message)
         else:
-            flash(f"已保存账号 {user.username}。", "success")
+            flash(_("已保存账号 %(username)s。", username=user.username), "success")
             return redirect(url_for("admin.user_edit", user_id=user_id))
     return _render_user(user, form=form)
 
@@ -576,11 +582,11 @@ def user_active(user_id: int):
     except ServiceError as exc:
         flash(_message(exc), "error")
     else:
-        flash(
-            f"已{'启用' if active else '停用'}账号 {user.username}。"
-            + ("" if active else "该账号不能再登录，API 令牌也随之失效。"),
-            "success",
-        )
+        if active:
+            flash(_("已启用账号 %(username)s。", username=user.username), "success")
+        else:
+            flash(_("已停用账号 %(username)s。该账号不能再登录，API 令牌也随之失效。", username=user.username),
+                  "success")
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
@@ -595,7 +601,7 @@ def user_password(user_id: int):
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已为 {user.username} 设置新密码，请告知本人登录后自行修改。", "success")
+            flash(_("已为 %(username)s 设置新密码，请告知本人登录后自行修改。", username=user.username), "success")
             return redirect(url_for("admin.user_edit", user_id=user_id))
     return _render_user(user, password_form=form)
 
@@ -628,7 +634,10 @@ def holiday_add():
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(f"已设置 {day.isoformat()} 为{'上班日' if form.is_workday() else '放假日'}。", "success")
+            if form.is_workday():
+                flash(_("已设置 %(day)s 为上班日。", day=day.isoformat()), "success")
+            else:
+                flash(_("已设置 %(day)s 为放假日。", day=day.isoformat()), "success")
             return redirect(url_for("admin.holidays", year=day.year))
     page = admin.holiday_page(db.session, day.year if day else None)
     return _render_holidays(page, form)
@@ -644,5 +653,5 @@ def holiday_delete(day: str):
         admin.remove_holiday(db.session, _user(), parsed)
     except NotFound:
         abort(404)
-    flash(f"已删除 {parsed.isoformat()} 的调整，这一天按官方日历计算。", "success")
+    flash(_("已删除 %(day)s 的调整，这一天按官方日历计算。", day=parsed.isoformat()), "success")
     return redirect(url_for("admin.holidays", year=parsed.year))
