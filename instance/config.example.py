@@ -8,8 +8,15 @@ SECRET_KEY = "change-me"
 # Default: SQLite in this folder. PostgreSQL example:
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://portal@127.0.0.1:5432/portal"
 
-# Search index folder (default: instance/index)
+# Search index folders (default: instance/index and instance/ticket-index)
 # INDEX_DIR = "/var/lib/portal/index"
+# TICKET_INDEX_DIR = "/var/lib/portal/ticket-index"
+
+# "inline" (one process applies search changes itself) or "indexer" (several workers or
+# hosts; run `flask --app portal search sync --follow` once per host)
+# SEARCH_SYNC = "indexer"
+# Inline mode: seconds a ticket search waits for the background rebuild of a missing index
+# TICKET_INDEX_REBUILD_WAIT = 5.0
 
 # Results per page on the search page
 # SEARCH_PER_PAGE = 10

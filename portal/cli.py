@@ -16,7 +16,7 @@ from services import accounts, catalog, mail, schema, search_sync, seed, tickets
 from services.catalog import CatalogError
 from services.catalog_io import read_catalog_file, write_catalog_file
 from services.errors import NotFound, ValidationFailed
-from services.models import User
+from services.models import User, utcnow
 
 
 @contextmanager
@@ -104,13 +104,14 @@ search_cli = AppGroup("search", help="搜索索引。")
 
 def rebuild_indexes(session) -> None:
     """Both indexes from the database, with progress bars; the outbox position moves past them."""
-    position = search_sync.current_max_id(session)  # every change up to here is in the rebuild
+    started = utcnow()
     with progress_bar(catalog.count_public_services(session), "重建服务目录索引") as update:
         count = catalog.rebuild_index(session, search.index, progress=update)
     click.echo(f"服务目录索引已建立：{count} 项服务。")
     with progress_bar(search_sync.count_tickets(session), "重建办件索引") as update:
         tickets_count = search.rebuild_tickets(session, progress=update)
-    search.position.write(position)
+    # Not simply the newest row: one written before the rebuild may commit after it read that part.
+    search.position.write(max(search.position.read(), search_sync.position_after_rebuild(session, started)))
     click.echo(f"办件索引已建立：{tickets_count} 件。")
 
 
@@ -139,7 +140,8 @@ def sync_command(follow: bool, interval: float) -> None:
     seen: set[int] = set()
     while not stop["now"]:
         with Session(bind=db.engine) as session:
-            report = search_sync.apply_pending(session, search.index, search.tickets, search.position, seen=seen)
+            report = search_sync.apply_pending(session, search.index, search.tickets, search.position, seen=seen,
+                                               rebuild=True)
             if report.services or report.tickets:
                 click.echo(f"已同步：服务 {report.services} 项，办件 {report.tickets} 件（位置 {report.position}）")
             more = search_sync.current_max_id(session) > report.position

@@ -34,6 +34,9 @@ def defaults(instance_path: str) -> dict:
         # "inline": the web process applies search changes itself (one process);
         # "indexer": `flask --app portal search sync --follow` does it (several workers or hosts).
         "SEARCH_SYNC": "inline",
+        # Inline mode: how long a ticket search waits for the background rebuild of a missing
+        # ticket index before it answers "being rebuilt" (seconds).
+        "TICKET_INDEX_REBUILD_WAIT": 5.0,
         "UPLOAD_DIR": os.path.join(instance_path, "uploads"),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

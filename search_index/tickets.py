@@ -80,11 +80,21 @@ Concurrency and maintenance
   replayed into the new one before the swap.
 * Each thread keeps its own reader, reopened when the generation on disk
   changes (a commit by this process or another one).
-* A missing, stale (other schema version) or unreadable index makes
-  ``search``/``doc_count`` raise :class:`TicketIndexUnavailable`; the caller
-  rebuilds it from the database.  ``upsert``/``delete`` on such an index do
-  nothing (the rebuild will include the change) rather than create a partial
-  index that would silently miss tickets.
+* A missing, stale (another schema version, or fields whose type, format
+  or analysis differ from :func:`build_schema` even without a version
+  bump) or unreadable index makes ``search``/``doc_count`` raise
+  :class:`TicketIndexUnavailable`, and ``available()`` return False.
+  ``upsert``/``delete`` on such an index raise it too, after writing
+  nothing: the caller must not count the change as applied (the search
+  outbox keeps it) and rebuilds the index from the database, which
+  includes it.  A partial index, which would silently miss tickets, is
+  never created.  Changes that fail while a rebuild of this process runs
+  are still replayed into the new index.
+* Nothing a killed process leaves behind blocks the next one: Whoosh's
+  locks are ``flock`` locks, which the kernel releases with the process;
+  a commit switches generations with one atomic TOC rename (files of an
+  unfinished commit are removed by the next commit); the temporary
+  directory of an unfinished rebuild is removed by the next rebuild.
 """
 
 from __future__ import annotations
@@ -229,6 +239,44 @@ def build_schema() -> fields.Schema:
         head=_words_field(),
         text=_words_field(),
     )
+
+
+def _field_signature(field: fields.FieldType) -> tuple[Any, ...]:
+    """What must match between a field on disk and the same field of
+    :func:`build_schema` for this code to read and write it: the field and
+    format types, the stored/unique/scorable flags, the vector format and the
+    analyzer's components (by class)."""
+    analyzer = getattr(field, "analyzer", None)
+    if analyzer is None:
+        parts: tuple[str, ...] | None = None
+    elif hasattr(analyzer, "items"):  # a composite analyzer
+        parts = tuple(type(a).__name__ for a in analyzer.items)
+    else:
+        parts = (type(analyzer).__name__,)
+    fmt = getattr(field, "format", None)
+    vector = getattr(field, "vector", None)
+    return (
+        type(field).__name__,
+        type(fmt).__name__ if fmt is not None else None,
+        bool(field.stored),
+        bool(getattr(field, "unique", False)),
+        bool(getattr(field, "scorable", False)),
+        type(vector).__name__ if vector else None,
+        parts,
+    )
+
+
+def schema_compatible(schema: Any) -> bool:
+    """True when *schema* (read from an index) has exactly the fields of
+    :func:`build_schema`, each of the same kind (see ``_field_signature``).
+    A format change without a ``SCHEMA_VERSION`` bump is caught here instead
+    of failing in the writer ("field … does not have the Existence format")."""
+    try:
+        found = {name: _field_signature(field) for name, field in schema.items()}
+    except Exception:
+        return False
+    expected = {name: _field_signature(field) for name, field in build_schema().items()}
+    return found == expected
 
 
 def _codec() -> W3Codec:
@@ -825,7 +873,7 @@ class TicketIndex:
         except Exception as exc:
             raise TicketIndexUnavailable(f"ticket index unreadable: {exc}") from exc
         try:
-            if set(reader.schema.names()) != set(build_schema().names()):
+            if not schema_compatible(reader.schema):
                 raise TicketIndexUnavailable("the ticket index has another schema")
             gen_read = reader.generation()
             r = _Reader(gen if gen_read is None or gen_read < 0 else gen_read, reader)
@@ -890,6 +938,23 @@ class TicketIndex:
     def doc_count(self) -> int:
         """Number of tickets in the index (TicketIndexUnavailable if none)."""
         return self._read(lambda r: r.reader.doc_count())
+
+    def available(self) -> bool:
+        """True when the index exists, is of this version and can be read
+        (cheap once this thread's reader is open: a directory listing)."""
+        try:
+            self._read(lambda r: None)
+        except TicketIndexUnavailable:
+            return False
+        return True
+
+    def unavailable_reason(self) -> str | None:
+        """Why the index cannot be used (None when it can): for logs."""
+        try:
+            self._read(lambda r: None)
+        except TicketIndexUnavailable as exc:
+            return str(exc)
+        return None
 
     def search(self, q: str, *, bureau_ids: Iterable[int] | None, limit: int = 500) -> list[str]:
         """Ticket numbers matching *q*, best match first, at most *limit*.
@@ -970,7 +1035,9 @@ class TicketIndex:
         docs: Iterable[Mapping[str, Any]],
         total: int | None = None,
         progress: Callable[[int], None] | None = None,
-    ) -> int:
+        *,
+        if_unavailable: bool = False,
+    ) -> int | None:
         """Replace the whole index with *docs* (oldest first, as the database
         yields them); returns the number indexed.
 
@@ -982,11 +1049,18 @@ class TicketIndex:
         documents indexed so far (an absolute count) about 200 times when
         *total* (the expected count) is given, else every 1,000 documents,
         and once at the end.  Numbers should be unique (the database's are);
-        a repeated number is indexed twice until its next upsert."""
+        a repeated number is indexed twice until its next upsert.
+
+        With *if_unavailable*, nothing is done (and None returned, *docs* not
+        read) when the index turns out to be usable once the rebuild locks
+        are held: another thread or process has just rebuilt it."""
         state = self._state
         with state.rebuild_lock:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             with self._FileLock(self, "REBUILDLOCK", REBUILD_LOCK_TIMEOUT):
+                if if_unavailable and self.available():
+                    return None
+                self._remove_abandoned_builds()
                 journal: list[tuple[str, Any]] = []
                 with state.write_lock:
                     state.journals.append(journal)
@@ -1039,6 +1113,18 @@ class TicketIndex:
             shutil.rmtree(build, ignore_errors=True)
         return count
 
+    def _remove_abandoned_builds(self) -> None:
+        """Temporary directories of rebuilds that never finished (a killed
+        process); the caller holds both rebuild locks, so none is in use."""
+        try:
+            names = os.listdir(self.index_dir)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(".build-"):
+                log.info("removing the abandoned ticket index build %s", name)
+                shutil.rmtree(self.index_dir / name, ignore_errors=True)
+
     @staticmethod
     def _replay(ix: windex.FileIndex, journal: list[tuple[str, Any]]) -> None:
         """Apply the changes made while the rebuild ran to the new index
@@ -1080,59 +1166,75 @@ class TicketIndex:
         tmp.write_text(json.dumps(meta), "utf-8")
         os.replace(tmp, self.index_dir / META_FILE)
 
-    def _live_index(self) -> windex.FileIndex | None:
-        """The live index for a change, or None when it is missing, stale or
-        unreadable (the change is then left to the caller's rebuild)."""
+    def _live_index(self) -> windex.FileIndex:
+        """The live index for a change; TicketIndexUnavailable when it is
+        missing, stale or unreadable (the caller's rebuild includes the
+        change)."""
         if _latest_generation(self.index_dir) < 0:
-            return None
+            raise TicketIndexUnavailable(f"no ticket index in {self.index_dir}")
         if not self._meta_ok():
-            log.warning("ticket index in %s is stale; change skipped until it is rebuilt", self.index_dir)
-            return None
+            raise TicketIndexUnavailable(f"the ticket index in {self.index_dir} was built by another version")
         try:
             ix = windex.FileIndex(self._storage, indexname=INDEXNAME)
-            if set(ix.schema.names()) != set(build_schema().names()):
-                raise ValueError("another schema")
+            compatible = schema_compatible(ix.schema)
         except Exception as exc:
-            log.warning("ticket index in %s unreadable (%s); change skipped", self.index_dir, exc)
-            return None
+            raise TicketIndexUnavailable(f"ticket index unreadable: {exc}") from exc
+        if not compatible:
+            raise TicketIndexUnavailable(f"the ticket index in {self.index_dir} has another schema")
         return ix
 
     def _apply(self, op: str, payload: list[Any]) -> None:
         """Journal a change for running rebuilds, then commit it to the live
         index: deletions, a merge of the newest small segments if due (first,
-        so that document order stays chronological), then new documents."""
+        so that document order stays chronological), then new documents.
+
+        Raises TicketIndexUnavailable, with nothing committed, when the live
+        index is missing, stale or cannot be written because its files are
+        damaged; LockError when another writer holds the index too long;
+        OSError (disk full, permissions) as it is: a rebuild would not help."""
         with self._state.write_lock:
             for journal in self._state.journals:
                 journal.append((op, payload))
             ix = self._live_index()
-            if ix is None:
-                return
-            writer = _writer(ix, timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY)
             try:
-                keys = [f["key"] for f in payload] if op == "upsert" else payload
-                for key in keys:
-                    writer.delete_by_term("key", key)
-                merged = _merge_run(writer.segments)
-                for seg in merged:
-                    source = SegmentReader(writer.storage, writer.schema, seg)
-                    try:
-                        writer.add_reader(source)
-                    finally:
-                        source.close()
-                if op == "upsert":
-                    for f in payload:
-                        writer.add_document(**f)
-                merged_ids = {seg.segment_id() for seg in merged}
-                _commit(writer, mergetype=lambda _w, segs: [s for s in segs if s.segment_id() not in merged_ids])
-            except BaseException:
-                writer.cancel()
+                self._write_change(ix, op, payload)
+            except (TicketIndexUnavailable, LockError, OSError):
                 raise
+            except Exception as exc:
+                log.warning("ticket index in %s cannot be written: %s: %s", self.index_dir,
+                            type(exc).__name__, exc)
+                raise TicketIndexUnavailable(f"ticket index unwritable: {type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _write_change(ix: windex.FileIndex, op: str, payload: list[Any]) -> None:
+        writer = _writer(ix, timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY)
+        try:
+            keys = [f["key"] for f in payload] if op == "upsert" else payload
+            for key in keys:
+                writer.delete_by_term("key", key)
+            merged = _merge_run(writer.segments)
+            for seg in merged:
+                source = SegmentReader(writer.storage, writer.schema, seg)
+                try:
+                    writer.add_reader(source)
+                finally:
+                    source.close()
+            if op == "upsert":
+                for f in payload:
+                    writer.add_document(**f)
+            merged_ids = {seg.segment_id() for seg in merged}
+            _commit(writer, mergetype=lambda _w, segs: [s for s in segs if s.segment_id() not in merged_ids])
+        except BaseException:
+            writer.cancel()
+            raise
 
     def upsert(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Add or replace tickets by number; visible to the next search.
 
         Within one call the last document of a number wins.  Invalid
-        documents raise ValueError before anything is written."""
+        documents raise ValueError before anything is written; a missing,
+        stale or damaged index raises TicketIndexUnavailable (nothing
+        written: rebuild it, the rebuild includes the change)."""
         prepared: dict[str, dict[str, str]] = {}
         for doc in docs:
             f = doc_to_fields(doc)
@@ -1142,7 +1244,8 @@ class TicketIndex:
             self._apply("upsert", list(prepared.values()))
 
     def delete(self, numbers: Iterable[str]) -> None:
-        """Remove the tickets with these numbers (unknown ones are ignored)."""
+        """Remove the tickets with these numbers (unknown ones are ignored);
+        TicketIndexUnavailable as for ``upsert``."""
         if isinstance(numbers, str):
             numbers = [numbers]
         wanted = [k for k in dict.fromkeys(_number_key(n) for n in numbers if n is not None) if k]

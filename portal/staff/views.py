@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal.access import STAFF, login_required
 from portal.extensions import db, search
 from portal.params import ParamError, parse_queue_filter
+from portal.search import TicketSearchUnavailable
 from portal.staff import bp
 from portal.staff.forms import (
     ActionForm,
@@ -31,21 +32,24 @@ def _user():
 def queue():
     user = _user()
     args = request.args
-    error = None
+    error = notice = None
     page = None
     try:
         f = parse_queue_filter(args)
         q = args.get("q", "").strip()
         if q:  # full-text search: only among what this user may see, any status unless narrowed
-            f.numbers = search.search_tickets(db.session, q, tickets.search_scope(user))
-            f.status = f.status or "all"
+            try:
+                f.numbers = search.search_tickets(db.session, q, tickets.search_scope(user))
+                f.status = f.status or "all"
+            except TicketSearchUnavailable as exc:  # the index is being rebuilt: the queue without it
+                notice = exc.message
         page = queuesvc.queue(db.session, user, f, after=args.get("after") or None)
     except ParamError as exc:
         error = exc.message
     except ServiceError as exc:
         error = "；".join(exc.fields.values()) or exc.message
     bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
-    return render_template("staff/queue.html", page=page, error=error, statuses=workflow.LABELS,
+    return render_template("staff/queue.html", page=page, error=error, notice=notice, statuses=workflow.LABELS,
                            bureaus=bureaus, user=user), (400 if error else 200)
 
 

@@ -227,11 +227,15 @@ def test_missing_index_raises(tmp_path: Path) -> None:
     assert idx.search("地磅", bureau_ids=[]) == []  # nothing may be shown anyway
 
 
-def test_writes_to_a_missing_index_leave_it_missing(tmp_path: Path) -> None:
-    """A partial index would hide tickets; the caller's rebuild includes these changes."""
+def test_writes_to_a_missing_index_raise_and_leave_it_missing(tmp_path: Path) -> None:
+    """A partial index would hide tickets; the caller learns that the change was not applied
+    (so the search outbox keeps it) and its rebuild includes the change."""
     idx = TicketIndex(tmp_path / "missing")
-    idx.upsert([ticket("LX20261129000001-1")])
-    idx.delete(["LX20261129000001-1"])
+    with pytest.raises(TicketIndexUnavailable):
+        idx.upsert([ticket("LX20261129000001-1")])
+    with pytest.raises(TicketIndexUnavailable):
+        idx.delete(["LX20261129000001-1"])
+    assert not idx.available()
     with pytest.raises(TicketIndexUnavailable):
         idx.search("地磅", bureau_ids=None)
     idx.rebuild(tickets())
@@ -257,8 +261,11 @@ def test_corrupt_index_raises(index: TicketIndex, index_dir: Path) -> None:
     fresh = TicketIndex(index_dir)
     with pytest.raises(TicketIndexUnavailable):
         fresh.search("地磅", bureau_ids=None)
-    fresh.upsert([ticket("LX20261129000001-1")])  # skipped, not an error
+    with pytest.raises(TicketIndexUnavailable):
+        fresh.upsert([ticket("LX20261129000001-1")])  # not applied, and the caller is told so
+    assert not fresh.available()
     fresh.rebuild(tickets())
+    assert fresh.available()
     assert fresh.search("地磅", bureau_ids=None) == ["LX20261129000001-1"]
 
 
@@ -323,3 +330,80 @@ def test_concurrent_writers_and_readers(index: TicketIndex, index_dir: Path) -> 
     assert index.doc_count() == 5 + 32
     for k in range(4):
         assert len(index.search(f"并发写入{k}", bureau_ids=None)) == 8
+
+
+# -- recovering from what an older version or a killed process left ---------------------
+
+
+def _write_index_with_other_field_format(index_dir: Path) -> None:
+    """An index as an older version wrote it: `bureau` with frequencies instead of the Existence
+    format, under the same SCHEMA_VERSION (nobody bumped it)."""
+    from whoosh import fields
+    from whoosh import index as windex
+
+    from search_index.tickets import INDEXNAME, META_FILE, SCHEMA_VERSION, build_schema, doc_to_fields
+
+    schema = build_schema()
+    schema.remove("bureau")
+    schema.add("bureau", fields.KEYWORD())
+    index_dir.mkdir(parents=True)
+    ix = windex.create_in(str(index_dir), schema, indexname=INDEXNAME)
+    writer = ix.writer()
+    for doc in tickets():
+        writer.add_document(**doc_to_fields(doc))
+    writer.commit()
+    (index_dir / META_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}), "utf-8")
+
+
+def test_a_field_format_change_without_a_version_bump_is_stale_not_a_crash(tmp_path: Path) -> None:
+    """Once `search sync --follow` died on every start with "field 'bureau' does not have the
+    Existence format": such an index is now reported unavailable, and a rebuild replaces it."""
+    index_dir = tmp_path / "old-format"
+    _write_index_with_other_field_format(index_dir)
+    idx = TicketIndex(index_dir)
+    assert not idx.available()
+    assert "schema" in idx.unavailable_reason()
+    with pytest.raises(TicketIndexUnavailable):
+        idx.search("地磅", bureau_ids=None)
+    with pytest.raises(TicketIndexUnavailable):  # not ValueError
+        idx.upsert([ticket("LX20261129000001-1")])
+    with pytest.raises(TicketIndexUnavailable):
+        idx.delete(["LX20261129000001-1"])
+    assert idx.rebuild(tickets()) == 5
+    assert idx.available() and idx.unavailable_reason() is None
+    idx.upsert([dict(ticket("LX20261129000001-1"), text="加油机检定")])
+    assert idx.search("加油机", bureau_ids=[AMR]) == ["LX20261129000001-1"]
+    idx.close()
+
+
+def test_writes_to_an_index_of_another_version_raise(index: TicketIndex, index_dir: Path) -> None:
+    (index_dir / "ticket_index.json").write_text(json.dumps({"schema_version": "0"}), "utf-8")
+    with pytest.raises(TicketIndexUnavailable):
+        index.upsert([ticket("LX20261129000001-1")])
+    assert not index.available()
+
+
+def test_rebuild_if_unavailable_skips_a_usable_index(index: TicketIndex, index_dir: Path) -> None:
+    read = []
+
+    def docs():
+        read.append(True)
+        yield from tickets()[:1]
+
+    assert index.rebuild(docs(), if_unavailable=True) is None
+    assert read == [] and index.doc_count() == 5
+    index.close()
+    for name in os.listdir(index_dir):
+        os.remove(index_dir / name)
+    assert index.rebuild(docs(), if_unavailable=True) == 1
+    assert index.doc_count() == 1
+
+
+def test_a_rebuild_removes_what_a_killed_rebuild_left(index: TicketIndex, index_dir: Path) -> None:
+    abandoned = index_dir / ".build-0123456789abcdef"
+    abandoned.mkdir()
+    (abandoned / "_TICKETS_1.toc").write_bytes(b"half written")
+    assert index.search("地磅", bureau_ids=None)  # a leftover build directory harms nobody
+    index.rebuild(tickets())
+    assert not abandoned.exists()
+    assert index.doc_count() == 5
