@@ -574,3 +574,15 @@ class SearchOutbox(Base):
     key: Mapped[str] = mapped_column(String(40))    # service code or ticket number
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
+
+# ============================================================================ statistics
+class StatsCache(Base):
+    """A finished statistics result (the dashboard's report, the public performance page) kept
+    for a few minutes, shared by every worker and host. Written and read by services.statistics;
+    a cache only: deleting any or all rows is always safe."""
+
+    __tablename__ = "stats_cache"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column()

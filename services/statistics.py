@@ -45,28 +45,55 @@ Satisfaction (满意度) and 差评率
     bad_rate = share of rated tickets whose latest score is 1–2 (``ratings.BAD``) × 100, one decimal.
 
 Efficiency
-    Everything is a GROUP BY in the database (one pass per dimension). The working-day means
-    never load tickets: the database returns per-day histograms (count of tickets by accept day,
-    by completion day, sum of paused days), and with W(d) = working days up to d the sum of
-    (W(close) − W(accept)) over tickets is Σ count·W(close day) − Σ count·W(accept day).
+    Every figure is computed in the database, one pass over the filter's tickets per dimension:
+    one statement groups them by bureau (the totals are the sum of its rows), one by service, one
+    counts the categories, one the months; then the overdue list. The counts of a pass are
+    ``count(*) FILTER (WHERE …)`` columns of the same statement, and the latest rating of each
+    ticket is joined in. The working-day means never load tickets: with W(d) = the working days
+    from a first day up to d (``WorkdayNumbers``, from ``workdays.Calendar`` in Python, sent along
+    as an array), the handling days of a ticket are W(completion day) − W(accept day) − paused
+    days, summed in SQL. The array covers the filter's days up to today; should a ticket's day
+    fall outside it (a clock running ahead, say), the pass notices and runs again on a wider one.
+
+Caching
+    ``dashboard_report`` and ``public_performance`` can keep a finished result in the
+    ``stats_cache`` table for ``cache_seconds``, keyed by filter and Beijing date, shared by every
+    worker and host (``cached``). Only results that took a while to compute are kept, so cheap
+    figures are always those of now. A result carries ``computed_at``, which the pages show
+    ("数据更新于 HH:MM"); ``refresh=True`` computes it again at once, and ``refresh_defaults``
+    (``flask --app portal stats refresh``, for cron) does so for the pages' default views.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+import json
+import logging
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from time import monotonic
+from typing import Any, Callable, TypeVar
 
-from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy import and_, case, delete, exists, func, literal, not_, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import CompileError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import String
+from sqlalchemy.types import Date, Integer, String
 
 from services import ratings, workdays, workflow
 from services.errors import Forbidden, ValidationFailed
-from services.models import Bureau, Category, Rating, Request, RequestItem, Service, Ticket, User
+from services.models import (
+    Bureau,
+    Category,
+    Rating,
+    Request,
+    RequestItem,
+    Service,
+    StatsCache,
+    Ticket,
+    User,
+)
 from services.tickets import BEIJING, local_today
 
 MAX_SPAN_YEARS = 5
@@ -74,9 +101,14 @@ DEFAULT_MONTHS = 12
 OVERDUE_LIMIT = 500
 PUBLIC_YEARS = 5          # the public page offers this year and the four before
 MIN_YEAR, MAX_YEAR = 2000, 2099
+CACHE_FORMAT = 1                  # part of every key: bump it when a stored form changes
+CACHE_KEEP = timedelta(days=2)    # older rows are deleted whenever a result is stored
+CACHE_MIN_COMPUTE = 0.5           # seconds: results computed faster are not stored
 
 ACCEPT_WAIT = (workflow.SUBMITTED, workflow.RETURNED)            # the acceptance deadline applies
 NOT_HANDLING = tuple(workflow.CLOSED) + ACCEPT_WAIT + (workflow.NEED_INFO,)
+
+log = logging.getLogger(__name__)
 
 
 # =========================================================================== SQL helpers
@@ -103,7 +135,9 @@ def _bd_sqlite(element, compiler, **kw):
 
 @compiles(beijing_date, "postgresql")
 def _bd_pg(element, compiler, **kw):
-    return "CAST((%s AT TIME ZONE 'Asia/Shanghai') AS DATE)" % compiler.process(element.clauses, **kw)
+    # Beijing time is UTC+8 all year (as services.tickets.BEIJING and the SQLite form say);
+    # a fixed offset is also much cheaper per row than a time zone lookup.
+    return "CAST((%s AT TIME ZONE 'UTC') + INTERVAL '8 hours' AS DATE)" % compiler.process(element.clauses, **kw)
 
 
 @compiles(beijing_date)
@@ -118,13 +152,70 @@ def _bm_sqlite(element, compiler, **kw):
 
 @compiles(beijing_month, "postgresql")
 def _bm_pg(element, compiler, **kw):
-    return "to_char(%s AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+    return "to_char((%s AT TIME ZONE 'UTC') + INTERVAL '8 hours', 'YYYY-MM')" % compiler.process(
+        element.clauses, **kw)
 
 
 @compiles(beijing_month)
 def _bm_default(element, compiler, **kw):  # pragma: no cover - other databases
     return "SUBSTRING(CAST((%s + INTERVAL '8' HOUR) AS VARCHAR(30)) FROM 1 FOR 7)" % compiler.process(
         element.clauses, **kw)
+
+
+class workday_number(FunctionElement):  # noqa: N801
+    """W(day) from a ``WorkdayNumbers`` table: the working days from its first day up to ``day``;
+    NULL for a day outside the table. Arguments: the day, the table's first day, its numbers
+    (an INTEGER[] on PostgreSQL, a JSON array on SQLite)."""
+
+    type = Integer()
+    name = "workday_number"
+    inherit_cache = True
+
+
+@compiles(workday_number, "postgresql")
+def _wn_pg(element, compiler, **kw):
+    day, first, numbers = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({numbers} AS INTEGER[]))[({day}) - CAST({first} AS DATE) + 1]"
+
+
+@compiles(workday_number, "sqlite")
+def _wn_sqlite(element, compiler, **kw):
+    day, first, numbers = (compiler.process(c, **kw) for c in element.clauses)
+    return (f"CASE WHEN {day} >= {first} THEN json_extract({numbers}, '$[' || "
+            f"CAST(julianday({day}) - julianday({first}) AS INTEGER) || ']') END")
+
+
+@compiles(workday_number)
+def _wn_default(element, compiler, **kw):  # pragma: no cover - other databases
+    raise CompileError("workday_number is written for PostgreSQL and SQLite only")
+
+
+class WorkdayNumbers:
+    """W(d) for every day from ``first`` to ``last``: the working days in [first, d] on the
+    calendar, so that ``Calendar.workdays_between(a, b)`` = W(b) − W(a) for a, b in the range."""
+
+    def __init__(self, calendar: workdays.Calendar, first: date, last: date):
+        self._calendar = calendar
+        self.first, self.last = first, max(first, last)
+        self.numbers: list[int] = []
+        count, day = 0, self.first
+        while day <= self.last:
+            count += calendar.is_workday(day)
+            self.numbers.append(count)
+            day += timedelta(days=1)
+
+    def widen(self, low: date, high: date) -> None:
+        """Cover ``low`` to ``high`` as well."""
+        self.__init__(self._calendar, min(self.first, low), max(self.last, high))
+
+    def covers(self, low: date | None, high: date | None) -> bool:
+        return low is None or (self.first <= low and high <= self.last)
+
+    def params(self, dialect: str) -> tuple:
+        """(first day, numbers) as bound parameters for ``workday_number`` on this dialect."""
+        if dialect == "postgresql":
+            return literal(self.first, Date()), literal(self.numbers, postgresql.ARRAY(Integer()))
+        return literal(self.first, Date()), literal(json.dumps(self.numbers), String())
 
 
 def _as_date(value: Any) -> date:
@@ -135,8 +226,8 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def _sum_if(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def _count_if(condition):
+    return func.count().filter(condition)
 
 
 def _utc_start(day: date) -> datetime:
@@ -325,25 +416,6 @@ class Metrics:
         return _pct(self.bad, self.rated)
 
 
-class _WorkdayCounter:
-    """W(d): working days from a base day up to d, so that workdays_between(a, b) = W(b) − W(a)."""
-
-    def __init__(self, calendar: workdays.Calendar, days: Iterable[date]):
-        days = sorted(set(days))
-        self._index: dict[date, int] = {}
-        if not days:
-            return
-        day, count, last = days[0], 0, days[-1]
-        while day <= last:
-            if calendar.is_workday(day):
-                count += 1
-            self._index[day] = count
-            day += timedelta(days=1)
-
-    def __call__(self, day: date) -> int:
-        return self._index[day]
-
-
 def _overdue_condition(today: date):
     accept_late = and_(Ticket.status.in_(ACCEPT_WAIT), Ticket.accept_due.isnot(None), Ticket.accept_due < today)
     handle_late = and_(Ticket.status.notin_(NOT_HANDLING), Ticket.due_date.isnot(None), Ticket.due_date < today)
@@ -357,73 +429,126 @@ def _conditions(flt: StatsFilter) -> list:
     return conditions
 
 
-def _grouped(session: Session, flt: StatsFilter, dimension: str, today: date,
-             calendar: workdays.Calendar) -> dict[int, Metrics]:
-    """Metrics per bureau (``dimension="bureau"``) or per service (``"service"``)."""
-    if dimension == "bureau":
-        key = Ticket.bureau_id
-    elif dimension == "service":
-        key = RequestItem.service_id
-    else:  # pragma: no cover - programming error
-        raise ValueError(dimension)
-    conditions = _conditions(flt)
+#: The Metrics fields each pass computes, in the order of its columns.
+PASS_FIELDS = ("received", "completed", "rejected", "withdrawn", "open", "overdue", "due_counted", "on_time",
+               "handled", "handling_days", "accepted", "acceptance_days", "rated", "score_total", "bad")
 
-    def query(*columns):
-        q = select(key, *columns).select_from(Ticket)
-        if dimension == "service":
-            q = q.join(RequestItem, RequestItem.ticket_id == Ticket.id)
-        return q.where(*conditions)
 
-    out: dict[int, Metrics] = defaultdict(Metrics)
+def _latest_rating():
+    """The ON clause that joins a ticket's latest rating (the highest round) and no other."""
+    later = aliased(Rating)
+    return and_(Rating.ticket_id == Ticket.id,
+                not_(exists().where(later.ticket_id == Rating.ticket_id, later.round > Rating.round)))
+
+
+def _pass_columns(today: date, numbers: WorkdayNumbers, dialect: str) -> list:
+    """The aggregate columns of one pass: PASS_FIELDS, then the first and last day that the
+    working-day sums looked up (to check that ``numbers`` covered them)."""
+    first, table = numbers.params(dialect)
+
+    def w(day):
+        return workday_number(day, first, table)
+
     completed = Ticket.status == workflow.COMPLETED
+    created_day, accept_day, close_day = (beijing_date(Ticket.created_at), beijing_date(Ticket.accepted_at),
+                                          beijing_date(Ticket.closed_at))
     with_due = and_(completed, Ticket.due_date.isnot(None), Ticket.closed_at.isnot(None))
-    on_time = and_(with_due, beijing_date(Ticket.closed_at) <= Ticket.due_date)
-    counts = query(func.count(), _sum_if(completed), _sum_if(Ticket.status == workflow.REJECTED),
-                   _sum_if(Ticket.status == workflow.WITHDRAWN), _sum_if(Ticket.status.notin_(workflow.CLOSED)),
-                   _sum_if(_overdue_condition(today)), _sum_if(with_due), _sum_if(on_time)).group_by(key)
-    for row in session.execute(counts):
-        m = out[row[0]]
-        (m.received, m.completed, m.rejected, m.withdrawn, m.open, m.overdue, m.due_counted,
-         m.on_time) = (int(v or 0) for v in row[1:])
-
-    # Working-day means from per-day histograms (see the module docstring).
     handled = and_(completed, Ticket.accepted_at.isnot(None), Ticket.closed_at.isnot(None),
                    Ticket.closed_at >= Ticket.accepted_at)
     accepted = and_(Ticket.accepted_at.isnot(None), Ticket.accepted_at >= Ticket.created_at)
-    histograms = {
-        "handle_from": query(beijing_date(Ticket.accepted_at), func.count(),
-                             func.coalesce(func.sum(Ticket.paused_days), 0)).where(handled),
-        "handle_to": query(beijing_date(Ticket.closed_at), func.count(), literal(0)).where(handled),
-        "accept_from": query(beijing_date(Ticket.created_at), func.count(), literal(0)).where(accepted),
-        "accept_to": query(beijing_date(Ticket.accepted_at), func.count(), literal(0)).where(accepted),
-    }
-    rows: dict[str, list[tuple[int, date, int, int]]] = {}
-    for name, q in histograms.items():
-        rows[name] = [(k, _as_date(d), int(n), int(p or 0))
-                      for k, d, n, p in session.execute(q.group_by(key, q.selected_columns[1]))]
-    counter = _WorkdayCounter(calendar, (r[1] for rs in rows.values() for r in rs))
-    for k, day, n, paused in rows["handle_from"]:
-        m = out[k]
-        m.handled += n
-        m.handling_days -= n * counter(day) + paused
-    for k, day, n, _ in rows["handle_to"]:
-        out[k].handling_days += n * counter(day)
-    for k, day, n, _ in rows["accept_from"]:
-        m = out[k]
-        m.accepted += n
-        m.acceptance_days -= n * counter(day)
-    for k, day, n, _ in rows["accept_to"]:
-        out[k].acceptance_days += n * counter(day)
+    return [
+        func.count(),
+        _count_if(completed),
+        _count_if(Ticket.status == workflow.REJECTED),
+        _count_if(Ticket.status == workflow.WITHDRAWN),
+        _count_if(Ticket.status.notin_(workflow.CLOSED)),
+        _count_if(_overdue_condition(today)),
+        _count_if(with_due),
+        _count_if(and_(with_due, close_day <= Ticket.due_date)),
+        _count_if(handled),
+        func.sum(w(close_day) - w(accept_day) - func.coalesce(Ticket.paused_days, 0)).filter(handled),
+        _count_if(accepted),
+        func.sum(w(accept_day) - w(created_day)).filter(accepted),
+        func.count(Rating.id),
+        func.sum(Rating.score),
+        _count_if(Rating.score.in_(ratings.BAD)),
+        func.min(created_day).filter(accepted),
+        func.min(accept_day).filter(or_(accepted, handled)),
+        func.max(accept_day).filter(or_(accepted, handled)),
+        func.max(close_day).filter(handled),
+    ]
 
-    # Satisfaction: the latest round of each ticket's ratings.
-    later = aliased(Rating)
-    latest = not_(exists().where(later.ticket_id == Rating.ticket_id, later.round > Rating.round))
-    rated = (query(func.count(), func.coalesce(func.sum(Rating.score), 0), _sum_if(Rating.score.in_(ratings.BAD)))
-             .join(Rating, Rating.ticket_id == Ticket.id).where(latest).group_by(key))
-    for k, n, total, bad in session.execute(rated):
-        m = out[k]
-        m.rated, m.score_total, m.bad = int(n), int(total or 0), int(bad or 0)
-    return out
+
+@dataclass
+class _Pass:
+    """The rows of one pass: Metrics per key, and the span of days the working-day sums used."""
+
+    rows: list[tuple[tuple, Metrics]]
+    low: date | None
+    high: date | None
+
+
+def _run_pass(session: Session, flt: StatsFilter, today: date, numbers: WorkdayNumbers, keys: tuple,
+              by_service: bool) -> _Pass:
+    dialect = session.get_bind().dialect.name
+    q = select(*keys, *_pass_columns(today, numbers, dialect)).select_from(Ticket)
+    if by_service:
+        q = q.join(RequestItem, RequestItem.ticket_id == Ticket.id)
+    q = q.outerjoin(Rating, _latest_rating()).where(*_conditions(flt)).group_by(*keys)
+    rows, days = [], []
+    n = len(keys)
+    for row in session.execute(q):
+        values = row[n:n + len(PASS_FIELDS)]
+        rows.append((tuple(row[:n]), Metrics(**{f: int(v or 0) for f, v in zip(PASS_FIELDS, values)})))
+        days.extend(_as_date(d) for d in row[n + len(PASS_FIELDS):] if d is not None)
+    return _Pass(rows, min(days, default=None), max(days, default=None))
+
+
+def _metrics_pass(session: Session, flt: StatsFilter, today: date, calendar: workdays.Calendar,
+                  numbers: WorkdayNumbers, keys: tuple, by_service: bool = False) -> list[tuple[tuple, Metrics]]:
+    """Metrics of the filter's tickets grouped by ``keys`` (columns of Ticket, or of RequestItem
+    with ``by_service``: a ticket then counts once for each of its services), in one statement."""
+    result = _run_pass(session, flt, today, numbers, keys, by_service)
+    if not numbers.covers(result.low, result.high):  # a day beyond the table: once more, wider
+        numbers.widen(result.low, result.high)
+        result = _run_pass(session, flt, today, numbers, keys, by_service)
+    if result.low is not None:
+        # The calendar notes the years it had to guess (Calendar.warnings): exactly the days used.
+        day = result.low
+        while day <= result.high:
+            calendar.is_workday(day)
+            day += timedelta(days=1)
+    return result.rows
+
+
+def _reporting_settings(session: Session) -> None:
+    """PostgreSQL, for this transaction only: no JIT (it compiles these one-pass aggregates for
+    longer than they then run, ~0.5 s a statement at 1 M tickets), and plans made for the actual
+    dates (a prepared statement's generic plan does not know how many tickets a range holds)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def _numbers_for(flt: StatsFilter, today: date, calendar: workdays.Calendar) -> WorkdayNumbers:
+    """W for the filter's days up to today (a private calendar copy, so that only the days the
+    figures really use leave a warning behind)."""
+    return WorkdayNumbers(workdays.Calendar(calendar.overrides), flt.date_from, max(flt.date_to, today))
+
+
+def _grouped(session: Session, flt: StatsFilter, dimension: str, today: date,
+             calendar: workdays.Calendar, numbers: WorkdayNumbers | None = None) -> dict[int, Metrics]:
+    """Metrics per bureau (``dimension="bureau"``) or per service (``"service"``)."""
+    if numbers is None:  # called on its own
+        _reporting_settings(session)
+        numbers = _numbers_for(flt, today, calendar)
+    if dimension == "bureau":
+        rows = _metrics_pass(session, flt, today, calendar, numbers, (Ticket.bureau_id,))
+    elif dimension == "service":
+        rows = _metrics_pass(session, flt, today, calendar, numbers, (RequestItem.service_id,), by_service=True)
+    else:  # pragma: no cover - programming error
+        raise ValueError(dimension)
+    return {key[0]: m for key, m in rows}
 
 
 # =========================================================================== the report
@@ -477,6 +602,7 @@ class Report:
     overdue: list[OverdueItem]
     overdue_limit: int
     warnings: list[str] = field(default_factory=list)
+    computed_at: datetime | None = None     # when the figures were computed (UTC)
 
     @property
     def overdue_total(self) -> int:
@@ -512,32 +638,33 @@ def _service_rows(session: Session, grouped: dict[int, Metrics]) -> list[Service
 def report(session: Session, flt: StatsFilter, *, today: date | None = None,
            calendar: workdays.Calendar | None = None, overdue_limit: int = OVERDUE_LIMIT) -> Report:
     """All the figures of the dashboard for one filter (see the module docstring)."""
+    computed_at = datetime.now(timezone.utc)
     today = today or local_today()
     calendar = calendar or workdays.Calendar.from_session(session)
-    conditions = _conditions(flt)
-    by_bureau = _bureau_rows(session, _grouped(session, flt, "bureau", today, calendar))
+    _reporting_settings(session)
+    numbers = _numbers_for(flt, today, calendar)
+    by_bureau = _bureau_rows(session, _grouped(session, flt, "bureau", today, calendar, numbers))
     totals = Metrics()
     for row in by_bureau:
         totals.add(row.metrics)
-    by_service = _service_rows(session, _grouped(session, flt, "service", today, calendar))
+    by_service = _service_rows(session, _grouped(session, flt, "service", today, calendar, numbers))
 
     category_counts = dict(session.execute(
         select(Service.category_id, func.count(func.distinct(Ticket.id))).select_from(Ticket)
         .join(RequestItem, RequestItem.ticket_id == Ticket.id).join(Service, Service.id == RequestItem.service_id)
-        .where(*conditions).group_by(Service.category_id)).all())
+        .where(*_conditions(flt)).group_by(Service.category_id)).all())
     by_category = [CountRow(c.code, c.name, int(category_counts.get(c.id, 0)))
                    for c in session.scalars(select(Category).order_by(Category.position, Category.code))]
-
     month = beijing_month(Ticket.created_at)
-    month_counts = {m: (int(n), int(done or 0)) for m, n, done in session.execute(
-        select(month, func.count(), _sum_if(Ticket.status == workflow.COMPLETED))
-        .where(*conditions).group_by(month))}
+    month_counts = {m: (int(n), int(done)) for m, n, done in session.execute(
+        select(month, func.count(), _count_if(Ticket.status == workflow.COMPLETED))
+        .where(*_conditions(flt)).group_by(month))}
     by_month = [CountRow(m, f"{m[:4]}年{int(m[5:])}月", *month_counts.get(m, (0, 0)))
                 for m in _months(flt.date_from, flt.date_to)]
 
     overdue = overdue_list(session, flt, today=today, calendar=calendar, limit=overdue_limit)
     return Report(flt, today, totals, by_bureau, by_service, by_category, by_month, overdue, overdue_limit,
-                  calendar.warnings())
+                  calendar.warnings(), computed_at)
 
 
 def overdue_list(session: Session, flt: StatsFilter, *, today: date | None = None,
@@ -565,10 +692,156 @@ def overdue_list(session: Session, flt: StatsFilter, *, today: date | None = Non
 
 def dashboard_report(session: Session, user: User, date_from: str | date | None = None,
                      date_to: str | date | None = None, bureau: str | None = None, *,
-                     today: date | None = None, calendar: workdays.Calendar | None = None) -> Report:
-    """The dashboard of ``user``: checks role and scope (``allowed_bureau``), then the filters."""
+                     today: date | None = None, calendar: workdays.Calendar | None = None,
+                     cache_seconds: float = 0, refresh: bool = False,
+                     cache_min_compute: float = CACHE_MIN_COMPUTE) -> Report:
+    """The dashboard of ``user``: checks role and scope (``allowed_bureau``), then the filters.
+
+    With ``cache_seconds`` > 0 a report of the same filter computed less than that long ago
+    (by any worker) is returned from ``stats_cache``; otherwise, or with ``refresh``, the report
+    is computed, and stored there (which commits the session) if that took at least
+    ``cache_min_compute`` seconds: see ``cached``. ``Report.computed_at`` says when its figures
+    were computed."""
     flt = filter_for(session, user, date_from, date_to, bureau, today=today)
-    return report(session, flt, today=today, calendar=calendar)
+    return _cached_report(session, flt, today or local_today(), calendar, cache_seconds, refresh, cache_min_compute)
+
+
+def _cached_report(session: Session, flt: StatsFilter, today: date, calendar: workdays.Calendar | None,
+                   seconds: float, refresh: bool, min_compute: float) -> Report:
+    key = f"report:v{CACHE_FORMAT}:{flt.date_from}:{flt.date_to}:{flt.bureau_code or '-'}:{today}:{OVERDUE_LIMIT}"
+    return cached(session, key, seconds, lambda: report(session, flt, today=today, calendar=calendar),
+                  _report_payload, lambda data: _report_from(data, flt, today), refresh=refresh,
+                  min_compute=min_compute)
+
+
+def refresh_defaults(session: Session, *, bureaus: bool = False, dashboard_seconds: float,
+                     performance_seconds: float, min_compute: float = CACHE_MIN_COMPUTE,
+                     today: date | None = None) -> list[tuple[str, float]]:
+    """Compute now, and keep (see ``cached``), what the pages show without filters: the
+    dashboard's last 12 months for all bureaus, with ``bureaus`` also each bureau's own view, and
+    the public page of this year. Run from cron a little more often than the pages keep their
+    figures, nobody waits for these. Returns (what, seconds it took)."""
+    today = today or local_today()
+    done = []
+    codes = [None] + ([code for code, _ in bureau_choices(session)] if bureaus else [])
+    for code in codes:
+        started = monotonic()
+        flt = parse_filter(session, bureau=code, today=today)
+        _cached_report(session, flt, today, None, dashboard_seconds, True, min_compute)
+        done.append((flt.describe(), monotonic() - started))
+    started = monotonic()
+    public_performance(session, today.year, today=today, cache_seconds=performance_seconds,
+                       refresh=True, cache_min_compute=min_compute)
+    done.append((f"政务公开 {today.year} 年", monotonic() - started))
+    return done
+
+
+# =========================================================================== cached results
+
+_T = TypeVar("_T")
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives naive UTC back)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def cached(session: Session, key: str, seconds: float, compute: Callable[[], _T],
+           encode: Callable[[_T], dict[str, Any]], decode: Callable[[dict[str, Any]], _T], *,
+           refresh: bool = False, min_compute: float = CACHE_MIN_COMPUTE, now: datetime | None = None) -> _T:
+    """The value stored under ``key`` if it was computed less than ``seconds`` ago, else
+    ``compute()``, stored under ``key`` when it took at least ``min_compute`` seconds (cheap
+    figures are always computed afresh). The value has a ``computed_at`` (aware UTC), which
+    ``decode`` receives as ``data["computed_at"]``. ``seconds`` <= 0: no cache at all;
+    ``refresh``: compute now whatever is stored.
+
+    The cache is a help, never a condition: if its table cannot be read or written (a database
+    not yet migrated, a read-only replica), the value is computed and a warning logged."""
+    if seconds <= 0:
+        return compute()
+    now = now or datetime.now(timezone.utc)
+    if not refresh:
+        try:
+            row = session.execute(select(StatsCache.payload, StatsCache.computed_at)
+                                  .where(StatsCache.key == key)).first()
+        except SQLAlchemyError:
+            log.warning("statistics cache: cannot read %s", key, exc_info=True)
+            session.rollback()
+            row = None
+        if row is not None and now - _utc(row.computed_at) < timedelta(seconds=seconds):
+            try:
+                return decode({**row.payload, "computed_at": _utc(row.computed_at)})
+            except (KeyError, TypeError, ValueError):  # not the form this code writes: compute again
+                log.warning("statistics cache: unreadable entry %s", key, exc_info=True)
+    started = monotonic()
+    value = compute()
+    if monotonic() - started >= min_compute:
+        _store(session, key, encode(value), value.computed_at)  # type: ignore[attr-defined]
+    elif refresh:  # an earlier, slower computation must not be shown again
+        _forget(session, key)
+    return value
+
+
+def _store(session: Session, key: str, payload: dict[str, Any], computed_at: datetime) -> None:
+    dialect = session.get_bind().dialect.name
+    values = {"key": key, "computed_at": computed_at, "payload": payload}
+    try:
+        if dialect in ("postgresql", "sqlite"):
+            insert = (postgresql if dialect == "postgresql" else sqlite).insert(StatsCache).values(values)
+            # Two workers may compute the same figures at once: the later computation wins.
+            session.execute(insert.on_conflict_do_update(
+                index_elements=[StatsCache.key], set_={"computed_at": insert.excluded.computed_at,
+                                                      "payload": insert.excluded.payload},
+                where=StatsCache.computed_at <= insert.excluded.computed_at))
+        else:  # pragma: no cover - other databases
+            session.execute(delete(StatsCache).where(StatsCache.key == key))
+            session.add(StatsCache(**values))
+        session.execute(delete(StatsCache).where(StatsCache.computed_at < computed_at - CACHE_KEEP))
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("statistics cache: cannot store %s", key, exc_info=True)
+
+
+def _forget(session: Session, key: str) -> None:
+    try:
+        session.execute(delete(StatsCache).where(StatsCache.key == key))
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("statistics cache: cannot delete %s", key, exc_info=True)
+
+
+def clear_cache(session: Session, prefix: str = "") -> int:
+    """Delete the stored results whose key starts with ``prefix`` (all by default); commits."""
+    result = session.execute(delete(StatsCache).where(StatsCache.key.startswith(prefix, autoescape=True)))
+    session.commit()
+    return result.rowcount or 0
+
+
+def _report_payload(rep: Report) -> dict[str, Any]:
+    return {
+        "totals": asdict(rep.totals),
+        "by_bureau": [[r.code, r.name, asdict(r.metrics)] for r in rep.by_bureau],
+        "by_service": [[r.code, r.name, r.bureau, r.category, asdict(r.metrics)] for r in rep.by_service],
+        "by_category": [[r.key, r.label, r.received, r.completed] for r in rep.by_category],
+        "by_month": [[r.key, r.label, r.received, r.completed] for r in rep.by_month],
+        "overdue": [{**asdict(o), "due": o.due.isoformat()} for o in rep.overdue],
+        "overdue_limit": rep.overdue_limit,
+        "warnings": list(rep.warnings),
+    }
+
+
+def _report_from(data: dict[str, Any], flt: StatsFilter, today: date) -> Report:
+    return Report(
+        filter=flt, today=today, totals=Metrics(**data["totals"]),
+        by_bureau=[BureauRow(code, name, Metrics(**m)) for code, name, m in data["by_bureau"]],
+        by_service=[ServiceRow(code, name, bureau, category, Metrics(**m))
+                    for code, name, bureau, category, m in data["by_service"]],
+        by_category=[CountRow(*r) for r in data["by_category"]],
+        by_month=[CountRow(*r) for r in data["by_month"]],
+        overdue=[OverdueItem(**{**o, "due": date.fromisoformat(o["due"])}) for o in data["overdue"]],
+        overdue_limit=data["overdue_limit"], warnings=list(data["warnings"]), computed_at=data["computed_at"])
 
 
 # =========================================================================== tables (page = exports)
@@ -659,6 +932,7 @@ class PublicPerformance:
     bureaus: tuple[PerformanceRow, ...]
     services: tuple[PerformanceRow, ...]
     years: tuple[int, ...]
+    computed_at: datetime | None = None     # when the figures were computed (UTC)
 
 
 def _public_row(name: str, bureau: str, m: Metrics) -> PerformanceRow:
@@ -684,29 +958,59 @@ def parse_year(raw: str | int | None, today: date | None = None) -> int:
 
 
 def public_performance(session: Session, year: str | int | None = None, *, today: date | None = None,
-                       calendar: workdays.Calendar | None = None) -> PublicPerformance:
+                       calendar: workdays.Calendar | None = None, cache_seconds: float = 0,
+                       refresh: bool = False, cache_min_compute: float = CACHE_MIN_COMPUTE) -> PublicPerformance:
     """政务公开: per bureau and per service, the tickets submitted in ``year`` (up to today):
     received, completed, on-time rate, average handling working days, satisfaction. Only
-    aggregates over catalog entries: never an enterprise, a request or a ticket number."""
+    aggregates over catalog entries: never an enterprise, a request or a ticket number.
+    ``cache_seconds``, ``refresh`` and ``cache_min_compute`` as for ``dashboard_report``."""
     today = today or local_today()
-    calendar = calendar or workdays.Calendar.from_session(session)
     y = parse_year(year, today)
+    return cached(session, f"performance:v{CACHE_FORMAT}:{y}:{today}", cache_seconds,
+                  lambda: _public_performance(session, y, today, calendar), _performance_payload,
+                  _performance_from, refresh=refresh, min_compute=cache_min_compute)
+
+
+def _public_performance(session: Session, y: int, today: date,
+                        calendar: workdays.Calendar | None) -> PublicPerformance:
+    computed_at = datetime.now(timezone.utc)
+    calendar = calendar or workdays.Calendar.from_session(session)
+    _reporting_settings(session)
     flt = StatsFilter(date(y, 1, 1), min(date(y, 12, 31), today))
-    bureaus = _bureau_rows(session, _grouped(session, flt, "bureau", today, calendar))
+    numbers = _numbers_for(flt, today, calendar)
+    bureaus = _bureau_rows(session, _grouped(session, flt, "bureau", today, calendar, numbers))
     totals = Metrics()
     for row in bureaus:
         totals.add(row.metrics)
-    services = _service_rows(session, _grouped(session, flt, "service", today, calendar))
+    services = _service_rows(session, _grouped(session, flt, "service", today, calendar, numbers))
     return PublicPerformance(
         year=y, date_from=flt.date_from, date_to=flt.date_to, totals=_public_row("全县合计", "", totals),
         bureaus=tuple(_public_row(b.name, b.name, b.metrics) for b in bureaus),
         services=tuple(_public_row(s.name, s.bureau, s.metrics) for s in services),
-        years=public_years(today))
+        years=public_years(today), computed_at=computed_at)
+
+
+def _performance_payload(data: PublicPerformance) -> dict[str, Any]:
+    def rows(items):
+        return [asdict(r) for r in items]
+
+    return {"year": data.year, "date_from": data.date_from.isoformat(), "date_to": data.date_to.isoformat(),
+            "totals": asdict(data.totals), "bureaus": rows(data.bureaus), "services": rows(data.services),
+            "years": list(data.years)}
+
+
+def _performance_from(data: dict[str, Any]) -> PublicPerformance:
+    return PublicPerformance(
+        year=data["year"], date_from=date.fromisoformat(data["date_from"]), date_to=date.fromisoformat(data["date_to"]),
+        totals=PerformanceRow(**data["totals"]), bureaus=tuple(PerformanceRow(**r) for r in data["bureaus"]),
+        services=tuple(PerformanceRow(**r) for r in data["services"]), years=tuple(data["years"]),
+        computed_at=data["computed_at"])
 
 
 __all__ = [
     "BureauRow", "CountRow", "Metrics", "OverdueItem", "PerformanceRow", "PublicPerformance", "Report",
-    "ServiceRow", "StatsFilter", "Table", "allowed_bureau", "bureau_choices", "dashboard_report",
+    "ServiceRow", "StatsFilter", "Table", "WorkdayNumbers", "allowed_bureau", "bureau_choices", "cached",
+    "clear_cache", "dashboard_report", "refresh_defaults",
     "default_from", "filter_for", "headline", "overdue_list", "parse_filter", "parse_year", "public_performance",
     "public_years", "ratio", "report", "report_tables",
 ]

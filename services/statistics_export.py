@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from services.statistics import Report, Table, report_tables
+from services.tickets import BEIJING
 
 TITLE = "澧县质量基础设施一站式服务平台 · 办件统计"
 BOM = "\ufeff"
@@ -28,11 +29,14 @@ def _cell(value: Any) -> Any:
 
 def _preamble(rep: Report) -> list[tuple[str, str]]:
     flt = rep.filter
-    return [
+    rows = [
         ("统计区间（提交日期）", f"{flt.date_from.isoformat()} 至 {flt.date_to.isoformat()}"),
         ("单位", flt.bureau_name or "全部单位"),
         ("统计日期", rep.today.isoformat()),
     ]
+    if rep.computed_at is not None:
+        rows.append(("数据更新时间", rep.computed_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M（北京时间）")))
+    return rows
 
 
 def _safe_text(value: Any) -> Any:

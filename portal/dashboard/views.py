@@ -1,8 +1,10 @@
 """Statistics pages: the supervisor dashboard, the bureau lead view, exports, the public
 performance page and the enterprise quality file. Views only translate HTTP; the figures come
-from services.statistics (and services.statistics_enterprise)."""
+from services.statistics (and services.statistics_enterprise). How long figures are kept:
+portal/dashboard/cache.py."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
@@ -10,7 +12,7 @@ from flask_login import current_user
 
 from portal.access import STAFF, login_required, public
 from portal.dashboard import bp, charts
-from portal.dashboard.cache import performance_cache
+from portal.dashboard.cache import dashboard_cache_seconds, min_compute_seconds, performance_cache
 from portal.extensions import db
 from services import statistics, statistics_enterprise, statistics_export
 from services.errors import Forbidden, NotFound, ValidationFailed
@@ -39,12 +41,15 @@ def _charts(rep: statistics.Report) -> dict[str, charts.Chart]:
     }
 
 
-def _report(own_bureau_only: bool):
+def _report(own_bureau_only: bool, raw: dict[str, str] | None = None, refresh: bool = False):
     """(report, None) or (None, the dashboard page with the filter errors, status 400)."""
     user = _user()
-    raw = _raw_filters(own_bureau_only)
+    raw = raw if raw is not None else _raw_filters(own_bureau_only)
     try:
-        return statistics.dashboard_report(db.session, user, raw["from"], raw["to"], raw["bureau"]), None
+        return statistics.dashboard_report(db.session, user, raw["from"], raw["to"], raw["bureau"],
+                                           cache_seconds=dashboard_cache_seconds(current_app),
+                                           cache_min_compute=min_compute_seconds(current_app),
+                                           refresh=refresh), None
     except Forbidden:
         abort(403)
     except ValidationFailed as exc:
@@ -58,7 +63,9 @@ def _page(raw: dict[str, str], own_bureau_only: bool, report=None, errors=None, 
         args = report.filter.as_args()
         if own_bureau_only:
             args.pop("bureau", None)
-        extra = dict(tables=statistics.report_tables(report), charts=_charts(report), export_args=args)
+        seconds = dashboard_cache_seconds(current_app)
+        extra = dict(tables=statistics.report_tables(report), charts=_charts(report), export_args=args,
+                     cache_minutes=max(1, round(seconds / 60)) if seconds > 0 else 0)
     return render_template("dashboard/index.html", report=report, errors=errors or {}, raw=raw, user=user,
                            own_bureau_only=own_bureau_only,
                            bureaus=[] if own_bureau_only else statistics.bureau_choices(db.session), **extra), status
@@ -87,6 +94,24 @@ def index():
 def bureau():
     """The same figures for the lead's own bureau; ?bureau= is ignored."""
     return _dashboard(own_bureau_only=True)
+
+
+@bp.post("/dashboard/refresh")
+@login_required(DASHBOARD_ROLES)
+def refresh():
+    """Compute the figures of the filter again now (they are otherwise kept for a few minutes),
+    then show them."""
+    own_bureau_only = _user().role == "lead"
+    form = request.form
+    raw = {"from": form.get("from", "").strip(), "to": form.get("to", "").strip(),
+           "bureau": "" if own_bureau_only else form.get("bureau", "").strip()}
+    rep, error_page = _report(own_bureau_only, raw, refresh=True)
+    if error_page is not None:
+        return error_page
+    args = rep.filter.as_args()
+    if own_bureau_only:
+        args.pop("bureau", None)
+    return redirect(url_for("dashboard.bureau" if own_bureau_only else "dashboard.index", **args), 303)
 
 
 def _export(ext: str):
@@ -119,7 +144,7 @@ def export_xlsx():
 @bp.get("/performance")
 @public
 def performance():
-    """政务公开: per bureau and per service figures, cached per app for ~10 minutes."""
+    """政务公开: per bureau and per service figures, kept for ~10 minutes (see cache.py)."""
     today = local_today()
     raw = request.args.get("year", "").strip()
     try:
@@ -127,10 +152,14 @@ def performance():
     except ValidationFailed as exc:
         return render_template("dashboard/performance.html", data=None, errors=exc.fields,
                                years=statistics.public_years(today)), 400
-    data = performance_cache(current_app).get_or_compute(
-        (year, today), lambda: statistics.public_performance(db.session, year, today=today))
+    cache = performance_cache(current_app)
+    data = cache.get_or_compute(
+        (year, today), lambda: statistics.public_performance(db.session, year, today=today, cache_seconds=cache.ttl,
+                                                             cache_min_compute=min_compute_seconds(current_app)),
+        age=lambda d: (datetime.now(timezone.utc) - d.computed_at).total_seconds())
     chart = charts.hbar([(b.name, b.on_time_rate) for b in data.bureaus], unit="%", maximum=100)
-    return render_template("dashboard/performance.html", data=data, errors={}, years=data.years, chart=chart)
+    return render_template("dashboard/performance.html", data=data, errors={}, years=data.years, chart=chart,
+                           refresh_minutes=max(1, round(cache.ttl / 60)) if cache.ttl > 0 else 0)
 
 
 @bp.get("/staff/enterprises/<uscc>")
