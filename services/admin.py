@@ -9,6 +9,9 @@ the audit row to the session first so that module's commit carries both, and rol
 refuses.
 
 No Flask imports: the pages call these functions, and a CLI or API could call the same ones.
+Labels are Chinese msgids marked with N_ (or `pgettext` where the English depends on the place);
+messages are `Text`: the Chinese text as a str that also keeps its msgid and values, so the web
+layer can show it in the page language (portal.admin.texts). Nothing stored changes with it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -38,78 +41,174 @@ from services.models import (
     Ticket,
     User,
 )
+from services.workflow import N_
 
+# =========================================================================== texts
+AUDIT_CONTEXT = "audit"  # msgctxt of the audit log's entity and action names
+
+
+def pgettext(context: str, message: str) -> str:
+    """N_ with a context, for a word whose English differs here from elsewhere (the message
+    extractor knows this name); the web layer translates it with pgettext(context, message)."""
+    return message
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _same_in(context: str, text: str) -> str:
+    return text
+
+
+def _shown(value: Any, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> Any:
+    if isinstance(value, Text):
+        return value.translate(gettext, pgettext)
+    if isinstance(value, (list, tuple)):
+        return gettext("、").join(str(_shown(v, gettext, pgettext)) for v in value)
+    return value
+
+
+def _restore(cls: type, value: str, state: dict[str, Any]) -> Text:
+    text = str.__new__(cls, value)
+    text.__dict__.update(state)
+    return text
+
+
+class Text(str):
+    """A message for people: the Chinese text (this str), which also keeps its msgid (marked with
+    N_ so the extractor finds it) and the values filled into it, so the web layer can show it in
+    the page language with `translate(gettext, pgettext)`. A value that is a Text is translated
+    too; a list is joined with "、" (translated); anything else is data and shown as it is."""
+
+    msgid: str
+    params: dict[str, Any]
+    context: str | None
+
+    def __new__(cls, msgid: str, /, **params: Any) -> Text:
+        text = super().__new__(cls, cls._render(msgid, params, _same, _same_in))
+        text.msgid, text.params, text.context = msgid, params, None
+        return text
+
+    @classmethod
+    def in_context(cls, context: str, msgid: str) -> Text:
+        """A label marked with pgettext(context, msgid)."""
+        text = cls(msgid)
+        text.context = context
+        return text
+
+    @staticmethod
+    def _render(msgid: str, params: dict[str, Any], gettext, pgettext) -> str:
+        if not params:
+            return msgid
+        return msgid % {k: _shown(v, gettext, pgettext) for k, v in params.items()}
+
+    def translate(self, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> str:
+        if not self.msgid:
+            return ""
+        msgid = pgettext(self.context, self.msgid) if self.context else gettext(self.msgid)
+        return self._render(msgid, self.params, gettext, pgettext)
+
+    def __reduce__(self):
+        return _restore, (type(self), str(self), dict(self.__dict__))
+
+
+class Join(Text):
+    """Texts or data joined with a separator that is itself translated ("；", "和", …)."""
+
+    items: list[Any]
+
+    def __new__(cls, sep: str, items: Iterable[Any]) -> Join:
+        items = list(items)
+        text = str.__new__(cls, sep.join(str(i) for i in items))
+        text.msgid, text.params, text.context, text.items = sep, {}, None, items
+        return text
+
+    def translate(self, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> str:
+        return gettext(self.msgid).join(str(_shown(i, gettext, pgettext)) for i in self.items)
+
+
+# The audit log's names for records and actions: msgctxt "audit" (AUDIT_CONTEXT; the extractor
+# needs it spelt out), since the same words are page titles and buttons elsewhere.
 ENTITY_LABELS: dict[str, str] = {
-    "bureau": "单位",
-    "category": "服务类别",
-    "service": "服务事项",
-    "routing_rule": "分办规则",
-    "bundle": "一件事套餐",
-    "user": "账号",
-    "holiday": "节假日调整",
+    "bureau": pgettext("audit", "单位"),
+    "category": pgettext("audit", "服务类别"),
+    "service": pgettext("audit", "服务事项"),
+    "routing_rule": pgettext("audit", "分办规则"),
+    "bundle": pgettext("audit", "一件事套餐"),
+    "user": pgettext("audit", "账号"),
+    "holiday": pgettext("audit", "节假日调整"),
 }
 ACTION_LABELS: dict[str, str] = {
-    "create": "新增",
-    "update": "修改",
-    "delete": "删除",
-    "publish": "发布",
-    "unpublish": "下架",
-    "activate": "启用",
-    "deactivate": "停用",
-    "reset_password": "重设密码",
+    "create": pgettext("audit", "新增"),
+    "update": pgettext("audit", "修改"),
+    "delete": pgettext("audit", "删除"),
+    "publish": pgettext("audit", "发布"),
+    "unpublish": pgettext("audit", "下架"),
+    "activate": pgettext("audit", "启用"),
+    "deactivate": pgettext("audit", "停用"),
+    "reset_password": pgettext("audit", "重设密码"),
 }
 ROLE_LABELS: dict[str, str] = {
-    "enterprise": "企业",
-    "handler": "办件人员",
-    "lead": "部门负责人",
-    "supervisor": "联席办督办",
-    "admin": "管理员",
+    "enterprise": N_("企业"),
+    "handler": N_("办件人员"),
+    "lead": N_("部门负责人"),
+    "supervisor": N_("联席办督办"),
+    "admin": N_("管理员"),
 }
 KEY_LABELS: dict[str, str] = {
-    "code": "编码",
-    "name": "名称",
-    "short_name": "简称",
-    "phone": "电话",
-    "address": "地址",
-    "office_hours": "办公时间",
-    "description": "说明",
-    "joint_office": "联席会议办公室",
-    "name_en": "英文名称",
-    "position": "排序",
-    "category": "服务类别",
-    "bureau": "单位",
-    "summary": "服务简介",
-    "conditions": "受理条件",
-    "materials": "申请材料",
-    "process": "办理流程",
-    "legal_basis": "设定依据",
-    "time_limit_days": "承诺时限",
-    "statutory_limit_days": "法定时限",
-    "fee": "收费标准",
-    "place": "办理地点",
-    "hours": "办理时间",
-    "contact": "咨询电话",
-    "keywords": "搜索关键词",
-    "online": "可网上申请",
-    "popular": "热门服务",
-    "published": "已发布",
-    "removed": "已移出目录",
-    "fields": "申请字段",
-    "username": "用户名",
-    "role": "角色",
-    "display_name": "姓名",
-    "email": "电子邮箱",
-    "active": "在用",
-    "priority": "优先级",
-    "services": "服务",
-    "day": "日期",
-    "is_workday": "上班日",
-    "note": "说明",
+    "code": N_("编码"),
+    "name": N_("名称"),
+    "short_name": N_("简称"),
+    "phone": N_("电话"),
+    "address": N_("地址"),
+    "office_hours": N_("办公时间"),
+    "description": N_("说明"),
+    "joint_office": N_("联席会议办公室"),
+    "name_en": N_("英文名称"),
+    "position": N_("排序"),
+    "category": N_("服务类别"),
+    "bureau": N_("单位"),
+    "summary": N_("服务简介"),
+    "conditions": N_("受理条件"),
+    "materials": N_("申请材料"),
+    "process": N_("办理流程"),
+    "legal_basis": N_("设定依据"),
+    "time_limit_days": N_("承诺时限"),
+    "statutory_limit_days": N_("法定时限"),
+    "fee": N_("收费标准"),
+    "place": N_("办理地点"),
+    "hours": N_("办理时间"),
+    "contact": N_("咨询电话"),
+    "keywords": N_("搜索关键词"),
+    "online": N_("可网上申请"),
+    "popular": N_("热门服务"),
+    "published": N_("已发布"),
+    "removed": N_("已移出目录"),
+    "fields": N_("申请字段"),
+    "username": N_("用户名"),
+    "role": N_("角色"),
+    "display_name": N_("姓名"),
+    "email": N_("电子邮箱"),
+    "active": N_("在用"),
+    "priority": N_("优先级"),
+    "services": N_("服务"),
+    "day": N_("日期"),
+    "is_workday": N_("上班日"),
+    "note": N_("说明"),
 }
 ENTITY_KEY_LABELS: dict[str, dict[str, str]] = {
-    "routing_rule": {"conditions": "条件", "bureau": "转至单位", "active": "启用"},
-    "bundle": {"services": "包含的服务"},
+    "routing_rule": {"conditions": N_("条件"), "bureau": N_("转至单位"), "active": N_("启用")},
+    "bundle": {"services": N_("包含的服务")},
 }
+# Notes the code writes into audit rows (other notes, such as a rule's name, are data).
+NOTE_PASSWORD_RESET = N_("管理员重设了密码")
+NOTE_RESTORED = N_("保存后恢复到服务目录")
+SYSTEM_NOTES = frozenset({NOTE_PASSWORD_RESET, NOTE_RESTORED})
+# services.workdays.uncovered_message with the year as a value (see uncovered_warning)
+UNCOVERED_YEAR = N_("%(year)s 年的法定节假日尚未收录，按周一至周五计算工作日，请管理员在节假日设置中补充。")
+TOO_LONG = N_("不能超过 %(max)d 个字")
+CHOOSE_ROLE = N_("请选择角色：办件人员、部门负责人、联席办督办或管理员")
 BUREAU_LIMITS = {
     "name": 100,
     "short_name": 50,
@@ -199,14 +298,21 @@ def commit(session: Session) -> None:
 
 def _fmt(value: Any) -> str:
     if value is None or value == "" or value == []:
-        return "（空）"
+        return Text(N_("（空）"))
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return Text(N_("是")) if value else Text(N_("否"))
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "、".join(value)
+        return Join(N_("、"), value)
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _label(labels: dict[str, str], key: str, context: str | None = None) -> str:
+    """The label of `key` as a Text to translate, or the key itself when it has none."""
+    if key not in labels:
+        return key
+    return Text.in_context(context, labels[key]) if context else Text(labels[key])
 
 
 @dataclass
@@ -260,27 +366,36 @@ def list_audit(
         detail = row.detail or {}
         before, after = detail.get("before") or {}, detail.get("after") or {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
+        note = str(detail.get("note") or "")
+        key_labels = {**KEY_LABELS, **ENTITY_KEY_LABELS.get(row.entity, {})}
         entries.append(
             AuditEntry(
                 row,
-                ENTITY_LABELS.get(row.entity, row.entity),
-                ACTION_LABELS.get(row.action, row.action),
+                _label(ENTITY_LABELS, row.entity, AUDIT_CONTEXT),
+                _label(ACTION_LABELS, row.action, AUDIT_CONTEXT),
                 [
                     AuditChange(
                         k,
                         _fmt(before.get(k)) if "before" in detail else "",
                         _fmt(after.get(k)) if "after" in detail else "",
-                        ENTITY_KEY_LABELS.get(row.entity, {}).get(k) or KEY_LABELS.get(k, k),
+                        _label(key_labels, k),
                     )
                     for k in keys
                 ],
-                str(detail.get("note") or ""),
+                Text(note) if note in SYSTEM_NOTES else note,
             )
         )
     return AuditPage(entries, total, page, pages, entity)
 
 
 # =========================================================================== overview
+def uncovered_warning(year: int) -> str:
+    """workdays.uncovered_message(year) as a Text (or as it is, should the two ever differ)."""
+    text = Text(UNCOVERED_YEAR, year=year)
+    message = workdays.uncovered_message(year)
+    return text if text == message else message
+
+
 @dataclass
 class Overview:
     bureaus: int
@@ -316,7 +431,7 @@ def overview(session: Session, today: date | None = None) -> Overview:
     roles = dict(session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all())
     covered = workdays.covered_years()
     warnings = [
-        workdays.uncovered_message(y)
+        uncovered_warning(y)
         for y in (today.year, today.year + 1)
         if y not in covered and not workdays.list_overrides(session, y)
     ]
@@ -390,7 +505,7 @@ def list_bureaus(session: Session) -> list[BureauRow]:
 def get_bureau(session: Session, code: str) -> Bureau:
     bureau = session.scalar(select(Bureau).where(Bureau.code == code))
     if bureau is None:
-        raise NotFound(f"没有单位 {code}")
+        raise NotFound(Text(N_("没有单位 %(code)s"), code=code))
     return bureau
 
 
@@ -415,19 +530,19 @@ def _check_bureau(session: Session, data: BureauInput, existing: Bureau | None) 
             fields.setdefault(p.field or "code", p.message)
     for key, limit in BUREAU_LIMITS.items():
         if len(str(raw.get(key) or "").strip()) > limit:
-            fields.setdefault(key, f"不能超过 {limit} 个字")
+            fields.setdefault(key, Text(TOO_LONG, max=limit))
     if (
         existing is None
         and "code" not in fields
         and session.scalar(select(Bureau.id).where(Bureau.code == raw["code"]))
     ):
-        fields["code"] = f"单位编码 {raw['code']} 已存在"
+        fields["code"] = Text(N_("单位编码 %(code)s 已存在"), code=raw["code"])
     others = select(Bureau).where(Bureau.id != existing.id) if existing else select(Bureau)
     for other in session.scalars(others):
         for key in ("name", "short_name"):
             value = str(raw[key] or "").strip()
             if value and value in (other.name, other.short_name) and key not in fields:
-                fields[key] = f"与单位“{other.name}”（{other.code}）的名称重复"
+                fields[key] = Text(N_("与单位“%(name)s”（%(code)s）的名称重复"), name=other.name, code=other.code)
     if (
         existing is not None
         and existing.joint_office
@@ -437,7 +552,7 @@ def _check_bureau(session: Session, data: BureauInput, existing: Bureau | None) 
         if not session.scalar(
             select(func.count(Bureau.id)).where(Bureau.joint_office.is_(True), Bureau.id != existing.id)
         ):
-            fields["joint_office"] = "至少需要保留一个联席会议办公室（未指定服务的需求都由它分办）"
+            fields["joint_office"] = Text(N_("至少需要保留一个联席会议办公室（未指定服务的需求都由它分办）"))
     if fields:
         raise ValidationFailed(fields)
     rec.pop("position", None)
@@ -524,32 +639,39 @@ def delete_bureau(session: Session, actor: User, code: str) -> None:
     refs = bureau_references(session, bureau)
     reasons = []
     if refs.services or refs.tickets:
-        parts = []
+        parts: list[str] = []
         if refs.services:
-            shown = "、".join(refs.services[:5]) + ("等" if len(refs.services) > 5 else "")
-            parts.append(f"{len(refs.services)} 项服务（{shown}）")
+            codes = refs.services[:5]
+            shown = Text(N_("%(codes)s等"), codes=codes) if len(refs.services) > 5 else codes
+            parts.append(Text(N_("%(n)s 项服务（%(codes)s）"), n=len(refs.services), codes=shown))
         if refs.tickets:
-            parts.append(f"{refs.tickets} 件办件")
+            parts.append(Text(N_("%(n)s 件办件"), n=refs.tickets))
+        things = Join(N_("和"), parts)
         reasons.append(
-            f"仍有{'和'.join(parts)}属于该单位，请先下架或改派相关服务"
-            + ("；已有办件的单位须保留，以便追溯办理记录" if refs.tickets else "")
+            Text(N_("仍有%(things)s属于该单位，请先下架或改派相关服务；已有办件的单位须保留，以便追溯办理记录"),
+                 things=things)
+            if refs.tickets
+            else Text(N_("仍有%(things)s属于该单位，请先下架或改派相关服务"), things=things)
         )
     if refs.users:
         reasons.append(
-            f"仍有 {len(refs.users)} 个账号属于该单位（{'、'.join(refs.users[:5])}），请先调整其所属单位"
+            Text(N_("仍有 %(n)s 个账号属于该单位（%(names)s），请先调整其所属单位"),
+                 n=len(refs.users), names=refs.users[:5])
         )
     if refs.rules:
-        reasons.append(f"分办规则“{'”“'.join(refs.rules[:3])}”转至该单位，请先修改或删除这些规则")
+        reasons.append(
+            Text(N_("分办规则“%(names)s”转至该单位，请先修改或删除这些规则"), names=Join(N_("”“"), refs.rules[:3]))
+        )
     if refs.co_handling:
-        reasons.append(f"该单位参与了 {refs.co_handling} 件协办")
+        reasons.append(Text(N_("该单位参与了 %(n)s 件协办"), n=refs.co_handling))
     if refs.canned_replies:
-        reasons.append(f"该单位有 {refs.canned_replies} 条常用答复")
+        reasons.append(Text(N_("该单位有 %(n)s 条常用答复"), n=refs.canned_replies))
     if bureau.joint_office and not session.scalar(
         select(func.count(Bureau.id)).where(Bureau.joint_office.is_(True), Bureau.id != bureau.id)
     ):
-        reasons.append("这是唯一的联席会议办公室，未指定服务的需求都由它分办")
+        reasons.append(Text(N_("这是唯一的联席会议办公室，未指定服务的需求都由它分办")))
     if reasons:
-        raise Conflict(f"不能删除“{bureau.name}”：" + "；".join(reasons) + "。")
+        raise Conflict(Text(N_("不能删除“%(name)s”：%(reasons)s。"), name=bureau.name, reasons=Join(N_("；"), reasons)))
     audit(session, actor, "delete", "bureau", code, before=catalog.bureau_record(bureau))
     session.delete(bureau)
     commit(session)
@@ -588,7 +710,7 @@ def list_categories(session: Session) -> list[tuple[Category, int]]:
 def get_category(session: Session, code: str) -> Category:
     category = session.scalar(select(Category).where(Category.code == code))
     if category is None:
-        raise NotFound(f"没有服务类别 {code}")
+        raise NotFound(Text(N_("没有服务类别 %(code)s"), code=code))
     return category
 
 
@@ -602,15 +724,15 @@ def update_category(
     name_en = (data.name_en or "").strip()
     description = (data.description or "").strip()
     if not name:
-        fields["name"] = "请填写类别名称"
+        fields["name"] = Text(N_("请填写类别名称"))
     for key, value in (("name", name), ("name_en", name_en), ("description", description)):
         if len(value) > CATEGORY_LIMITS[key]:
-            fields.setdefault(key, f"不能超过 {CATEGORY_LIMITS[key]} 个字")
+            fields.setdefault(key, Text(TOO_LONG, max=CATEGORY_LIMITS[key]))
     if name and session.scalar(select(Category.id).where(Category.name == name, Category.id != category.id)):
-        fields["name"] = f"已有名为“{name}”的类别"
+        fields["name"] = Text(N_("已有名为“%(name)s”的类别"), name=name)
     position = catalog.parse_int(data.position)
     if position is None or not 1 <= position <= 99:
-        fields["position"] = "排序应为 1 到 99 的整数"
+        fields["position"] = Text(N_("排序应为 1 到 99 的整数"))
     if fields:
         raise ValidationFailed(fields)
     before = _category_record(category)
@@ -681,7 +803,7 @@ def list_users(
     )
     if role:
         if role not in User.ROLES:
-            raise ValidationFailed({"role": "未知的角色"})
+            raise ValidationFailed({"role": Text(N_("未知的角色"))})
         stmt = stmt.where(User.role == role)
     if bureau:
         stmt = stmt.where(User.bureau_id == get_bureau(session, bureau).id)
@@ -696,14 +818,14 @@ def list_users(
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("没有这个账号")
+        raise NotFound(Text(N_("没有这个账号")))
     return user
 
 
 def create_staff(session: Session, actor: User, data: StaffInput) -> User:
     """A staff account (办件人员, 部门负责人, 联席办督办 or 管理员) with the same checks as `user create`."""
     if data.role not in STAFF_ROLES:
-        raise ValidationFailed({"role": "请选择角色：办件人员、部门负责人、联席办督办或管理员"})
+        raise ValidationFailed({"role": Text(CHOOSE_ROLE)})
     username = (data.username or "").strip()
     bureau = (data.bureau or "").strip()
     if data.role == "supervisor" and not bureau:
@@ -753,30 +875,30 @@ def update_staff(session: Session, actor: User, user_id: int, data: StaffChange)
     """Change a staff account's role, bureau, name and e-mail."""
     user = get_user(session, user_id)
     if user.role == "enterprise":
-        raise Conflict("企业账号随企业注册产生，角色和单位不能在此修改")
+        raise Conflict(Text(N_("企业账号随企业注册产生，角色和单位不能在此修改")))
     fields: dict[str, str] = {}
     role = data.role
     if role not in STAFF_ROLES:
-        fields["role"] = "请选择角色：办件人员、部门负责人、联席办督办或管理员"
+        fields["role"] = Text(CHOOSE_ROLE)
     bureau = None
     if data.bureau:
         bureau = session.scalar(select(Bureau).where(Bureau.code == data.bureau))
         if bureau is None:
-            fields["bureau"] = f"未知的单位编码 {data.bureau}"
+            fields["bureau"] = Text(N_("未知的单位编码 %(code)s"), code=data.bureau)
     elif role in ("handler", "lead"):
-        fields["bureau"] = "办件人员和部门负责人必须指定所属单位"
+        fields["bureau"] = Text(N_("办件人员和部门负责人必须指定所属单位"))
     if role == "supervisor" and bureau is None and "bureau" not in fields:
         bureau = session.scalar(
             select(Bureau).where(Bureau.joint_office.is_(True)).order_by(Bureau.id).limit(1)
         )
     if user.role == "admin" and role != "admin" and "role" not in fields:
         if user.id == actor.id:
-            fields["role"] = "不能取消自己的管理员角色，请让另一位管理员操作"
+            fields["role"] = Text(N_("不能取消自己的管理员角色，请让另一位管理员操作"))
         elif user.active and not _active_admins(session, exclude=user):
-            fields["role"] = "这是唯一在用的管理员账号，不能改为其他角色"
+            fields["role"] = Text(N_("这是唯一在用的管理员账号，不能改为其他角色"))
     display_name = (data.display_name or "").strip()
     if len(display_name) > 100:
-        fields["display_name"] = "不能超过 100 个字"
+        fields["display_name"] = Text(TOO_LONG, max=100)
     email = accounts.normalise_email(data.email or "", fields, required=False)
     if fields:
         raise ValidationFailed(fields)
@@ -799,9 +921,9 @@ def set_user_active(session: Session, actor: User, user_id: int, active: bool) -
         return user
     if not active:
         if user.id == actor.id:
-            raise Conflict("不能停用自己的账号")
+            raise Conflict(Text(N_("不能停用自己的账号")))
         if user.role == "admin" and not _active_admins(session, exclude=user):
-            raise Conflict("这是唯一在用的管理员账号，不能停用")
+            raise Conflict(Text(N_("这是唯一在用的管理员账号，不能停用")))
     user.active = active
     if active:
         user.failed_logins, user.locked_until = 0, None
@@ -827,7 +949,7 @@ def reset_password(session: Session, actor: User, user_id: int, password: str) -
         raise ValidationFailed(fields)
     user.password_hash = accounts.hash_password(password)
     user.failed_logins, user.locked_until = 0, None
-    audit(session, actor, "reset_password", "user", user.username, note="管理员重设了密码")
+    audit(session, actor, "reset_password", "user", user.username, note=NOTE_PASSWORD_RESET)
     commit(session)
     return user
 
@@ -852,7 +974,7 @@ def holiday_page(session: Session, year: int | None = None, today: date | None =
     overrides = workdays.list_overrides(session, year)
     is_covered = year in covered
     return HolidayPage(
-        year, overrides, covered, is_covered, None if is_covered else workdays.uncovered_message(year), years
+        year, overrides, covered, is_covered, None if is_covered else uncovered_warning(year), years
     )
 
 
@@ -866,13 +988,13 @@ def add_holiday(
     """Mark a day as a holiday or a make-up working day (replaces an earlier override of that day)."""
     fields: dict[str, str] = {}
     if day is None:
-        fields["day"] = "请填写日期，如 2027-01-01"
+        fields["day"] = Text(N_("请填写日期，如 2027-01-01"))
     elif not 2000 <= day.year <= 2100:
-        fields["day"] = "日期应在 2000 年到 2100 年之间"
+        fields["day"] = Text(N_("日期应在 2000 年到 2100 年之间"))
     if is_workday is None:
-        fields["is_workday"] = "请选择放假或上班"
+        fields["is_workday"] = Text(N_("请选择放假或上班"))
     if len((note or "").strip()) > workdays.NOTE_MAX_LENGTH:
-        fields["note"] = f"说明不能超过 {workdays.NOTE_MAX_LENGTH} 个字"
+        fields["note"] = Text(N_("说明不能超过 %(max)d 个字"), max=workdays.NOTE_MAX_LENGTH)
     if fields:
         raise ValidationFailed(fields)
     assert day is not None
@@ -900,7 +1022,7 @@ def add_holiday(
 def remove_holiday(session: Session, actor: User, day: date) -> None:
     existing = session.scalar(select(HolidayOverride).where(HolidayOverride.day == day))
     if existing is None:
-        raise NotFound(f"{day.isoformat()} 没有调整记录")
+        raise NotFound(Text(N_("%(day)s 没有调整记录"), day=day.isoformat()))
     audit(session, actor, "delete", "holiday", day.isoformat(), before=_override_record(existing))
     try:
         workdays.delete_override(session, day)

@@ -16,7 +16,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from services import catalog
-from services.admin import KEY_LABELS, audit, commit, search_changed, sync_now
+from services.admin import (
+    KEY_LABELS,
+    NOTE_RESTORED,
+    TOO_LONG,
+    Join,
+    Text,
+    audit,
+    commit,
+    search_changed,
+    sync_now,
+)
 from services.catalog import CatalogError, Problem, SearchIndex
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.models import (
@@ -29,26 +39,31 @@ from services.models import (
     Service,
     User,
 )
+from services.workflow import N_
 
 DATATYPE_LABELS: dict[str, str] = {
-    "string": "单行文字（string）",
-    "number": "数字（number）",
-    "datetime": "日期时间（datetime）",
-    "text": "多行文字（text）",
-    "singlevaluelist": "单选列表（singlevaluelist）",
-    "multivaluelist": "多选列表（multivaluelist）",
+    "string": N_("单行文字（string）"),
+    "number": N_("数字（number）"),
+    "datetime": N_("日期时间（datetime）"),
+    "text": N_("多行文字（text）"),
+    "singlevaluelist": N_("单选列表（singlevaluelist）"),
+    "multivaluelist": N_("多选列表（multivaluelist）"),
 }
-STATUS_LABELS: dict[str, str] = {"published": "已发布", "unpublished": "未发布", "removed": "已移出目录"}
+STATUS_LABELS: dict[str, str] = {
+    "published": N_("已发布"),
+    "unpublished": N_("未发布"),
+    "removed": N_("已移出目录"),
+}
 # The service guide's fields in the order of the service form, named as the audit log names them
 # (services.admin.KEY_LABELS) except where the form wants the longer name.
 GUIDE_LABELS: dict[str, str] = {
-    "code": "服务编码", "name": "服务名称",
+    "code": N_("服务编码"), "name": N_("服务名称"),
     **{k: KEY_LABELS[k] for k in ("category",)},
-    "bureau": "责任单位",
+    "bureau": N_("责任单位"),
     **{k: KEY_LABELS[k] for k in ("summary", "conditions", "materials", "process", "legal_basis",
                                   "time_limit_days", "statutory_limit_days", "fee", "place", "hours",
                                   "contact", "keywords", "online", "popular")},
-    "published": "发布",
+    "published": N_("发布"),
     "fields": KEY_LABELS["fields"],
 }
 
@@ -119,11 +134,11 @@ class GuideRejected(ValidationFailed):
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
-        fields: dict[str, str] = {}
+        grouped: dict[str, list[str]] = {}
         for p in self.problems:
-            key = p.field or ""
-            fields[key] = f"{fields[key]}；{p.message}" if key in fields else p.message
-        super().__init__(fields, "服务指南有误，未保存，请按提示修改。")
+            grouped.setdefault(p.field or "", []).append(p.message)
+        fields = {key: found[0] if len(found) == 1 else Join(N_("；"), found) for key, found in grouped.items()}
+        super().__init__(fields, Text(N_("服务指南有误，未保存，请按提示修改。")))
 
 
 @dataclass
@@ -248,7 +263,7 @@ def save_service(
     except CatalogError as exc:
         problems.extend(exc.problems)
     if existing is None and code and session.scalar(select(Service.id).where(Service.code == code)):
-        problems.append(Problem("本服务", "code", f"服务编码 {code} 已被使用，请换一个"))
+        problems.append(Problem("本服务", "code", Text(N_("服务编码 %(code)s 已被使用，请换一个"), code=code)))
     if problems or rec is None:
         raise GuideRejected(problems)
 
@@ -270,7 +285,7 @@ def save_service(
             code,
             before=before,
             after=after,
-            note="保存后恢复到服务目录" if restored else "",
+            note=NOTE_RESTORED if restored else "",
         )
     saved_categories = _category_state(session)
     try:
@@ -312,12 +327,12 @@ def list_services(
     if category:
         cat_id = session.scalar(select(Category.id).where(Category.code == category))
         if cat_id is None:
-            fields["category"] = f"未知的服务类别 {category}"
+            fields["category"] = Text(N_("未知的服务类别 %(code)s"), code=category)
         stmt = stmt.where(Service.category_id == cat_id)
     if bureau:
         bureau_id = session.scalar(select(Bureau.id).where(Bureau.code == bureau))
         if bureau_id is None:
-            fields["bureau"] = f"未知的单位 {bureau}"
+            fields["bureau"] = Text(N_("未知的单位 %(code)s"), code=bureau)
         stmt = stmt.where(Service.bureau_id == bureau_id)
     if status == "published":
         stmt = stmt.where(Service.published.is_(True), Service.removed_at.is_(None))
@@ -326,7 +341,7 @@ def list_services(
     elif status == "removed":
         stmt = stmt.where(Service.removed_at.is_not(None))
     elif status:
-        fields["status"] = "未知的状态"
+        fields["status"] = Text(N_("未知的状态"))
     if fields:
         raise ValidationFailed(fields)
     if q and q.strip():
@@ -356,7 +371,7 @@ def get_service(session: Session, code: str) -> Service:
         .options(selectinload(Service.fields), selectinload(Service.category), selectinload(Service.bureau))
     )
     if service is None:
-        raise NotFound(f"没有服务 {code}")
+        raise NotFound(Text(N_("没有服务 %(code)s"), code=code))
     return service
 
 
@@ -413,12 +428,13 @@ def delete_service(session: Session, actor: User, code: str, *, index: SearchInd
     refs = service_references(session, service)
     if refs.request_items:
         raise Conflict(
-            f"“{service.name}”已有办件引用，请改为下架"
-            f"（{refs.request_items} 项申请用到它，删除会破坏办件记录）。"
+            Text(N_("“%(name)s”已有办件引用，请改为下架（%(n)s 项申请用到它，删除会破坏办件记录）。"),
+                 name=service.name, n=refs.request_items)
         )
     if refs.bundles:
         raise Conflict(
-            f"“{service.name}”属于一件事套餐“{'”“'.join(refs.bundles)}”，请先从套餐中移除后再删除。"
+            Text(N_("“%(name)s”属于一件事套餐“%(bundles)s”，请先从套餐中移除后再删除。"),
+                 name=service.name, bundles=Join(N_("”“"), refs.bundles))
         )
     audit(session, actor, "delete", "service", code, before=catalog.service_record(service))
     session.delete(service)
@@ -465,11 +481,11 @@ def bundle_warnings(bundle: Bundle) -> list[str]:
     hidden = [i.service.code for i in bundle.items if not i.service.is_public]
     offline = [i.service.code for i in bundle.items if i.service.is_public and not i.service.online]
     if hidden:
-        out.append(f"以下服务未发布或已移出目录，企业无法申请本套餐：{'、'.join(hidden)}")
+        out.append(Text(N_("以下服务未发布或已移出目录，企业无法申请本套餐：%(codes)s"), codes=hidden))
     if offline:
-        out.append(f"以下服务不能网上申请，企业无法申请本套餐：{'、'.join(offline)}")
+        out.append(Text(N_("以下服务不能网上申请，企业无法申请本套餐：%(codes)s"), codes=offline))
     if len(bundle.items) < MIN_BUNDLE_SERVICES:
-        out.append(f"套餐至少应包含 {MIN_BUNDLE_SERVICES} 项服务")
+        out.append(Text(N_("套餐至少应包含 %(n)s 项服务"), n=MIN_BUNDLE_SERVICES))
     return out
 
 
@@ -494,7 +510,7 @@ def list_bundles(session: Session) -> list[BundleRow]:
 def get_bundle(session: Session, code: str) -> Bundle:
     bundle = session.scalar(_bundles_query().where(Bundle.code == code))
     if bundle is None:
-        raise NotFound(f"没有一件事套餐 {code}")
+        raise NotFound(Text(N_("没有一件事套餐 %(code)s"), code=code))
     return bundle
 
 
@@ -505,19 +521,19 @@ def save_bundle(session: Session, actor: User, data: BundleInput, *, code: str |
     new_code = existing.code if existing else (data.code or "").strip()
     if existing is None:
         if not new_code:
-            fields["code"] = "请填写套餐编码"
+            fields["code"] = Text(N_("请填写套餐编码"))
         elif not BUNDLE_CODE_RE.match(new_code):
-            fields["code"] = "套餐编码 2–32 位，只能含小写字母、数字和连字符"
+            fields["code"] = Text(N_("套餐编码 2–32 位，只能含小写字母、数字和连字符"))
         elif session.scalar(select(Bundle.id).where(Bundle.code == new_code)):
-            fields["code"] = f"套餐编码 {new_code} 已被使用"
+            fields["code"] = Text(N_("套餐编码 %(code)s 已被使用"), code=new_code)
     name = (data.name or "").strip()
     description = (data.description or "").strip()
     if not name:
-        fields["name"] = "请填写套餐名称"
+        fields["name"] = Text(N_("请填写套餐名称"))
     elif len(name) > 200:
-        fields["name"] = "不能超过 200 个字"
+        fields["name"] = Text(TOO_LONG, max=200)
     if len(description) > 2000:
-        fields["description"] = "不能超过 2000 个字"
+        fields["description"] = Text(TOO_LONG, max=2000)
     codes = [c.strip() for c in data.services if c and c.strip()]
     services: list[Service] = []
     dupes = sorted({c for c in codes if codes.count(c) > 1})
@@ -526,19 +542,19 @@ def save_bundle(session: Session, actor: User, data: BundleInput, *, code: str |
     )
     unknown = [c for c in codes if c not in found or found[c].removed_at is not None]
     if dupes:
-        fields["services"] = f"服务重复：{'、'.join(dupes)}"
+        fields["services"] = Text(N_("服务重复：%(codes)s"), codes=dupes)
     elif unknown:
-        fields["services"] = f"没有这些服务（或已移出目录）：{'、'.join(unknown)}"
+        fields["services"] = Text(N_("没有这些服务（或已移出目录）：%(codes)s"), codes=unknown)
     elif len(codes) < MIN_BUNDLE_SERVICES:
-        fields["services"] = f"一件事套餐至少包含 {MIN_BUNDLE_SERVICES} 项服务"
+        fields["services"] = Text(N_("一件事套餐至少包含 %(n)s 项服务"), n=MIN_BUNDLE_SERVICES)
     else:
         services = [found[c] for c in codes]
         if data.published:
             blocked = [s.code for s in services if not s.is_public or not s.online]
             if blocked:
-                fields["services"] = (
-                    f"发布的套餐只能包含已发布、可网上申请的服务：{'、'.join(blocked)} 不符合。"
-                    "可先保存为未发布。"
+                fields["services"] = Text(
+                    N_("发布的套餐只能包含已发布、可网上申请的服务：%(codes)s 不符合。可先保存为未发布。"),
+                    codes=blocked,
                 )
     if fields:
         raise ValidationFailed(fields)
@@ -576,7 +592,9 @@ def delete_bundle(session: Session, actor: User, code: str) -> None:
     bundle = get_bundle(session, code)
     used = session.scalar(select(func.count(Request.id)).where(Request.bundle_id == bundle.id)) or 0
     if used:
-        raise Conflict(f"已有 {used} 份申请使用一件事套餐“{bundle.name}”，不能删除，请改为不发布。")
+        raise Conflict(
+            Text(N_("已有 %(n)s 份申请使用一件事套餐“%(name)s”，不能删除，请改为不发布。"), n=used, name=bundle.name)
+        )
     audit(session, actor, "delete", "bundle", code, before=bundle_record(bundle))
     session.delete(bundle)
     commit(session)

@@ -16,21 +16,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services import reference, routing
-from services.admin import audit, commit
+from services.admin import TOO_LONG, Text, audit, commit
 from services.catalog import CATEGORY_CODES, FIELD_CODE_RE, SERVICE_CODE_RE
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.models import Bureau, Category, RoutingRule, Service, ServiceField, Ticket, User
 from services.requests import validate_attributes
+from services.workflow import N_
 
 CONDITION_KEYS = routing.CONDITION_KEYS
 CONDITION_LABELS: dict[str, str] = {
-    "townships": "乡镇（街道）",
-    "industries": "行业",
-    "sizes": "企业规模",
-    "services": "服务",
-    "categories": "服务类别",
-    "keywords": "关键词",
-    "field": "申请字段",
+    "townships": N_("乡镇（街道）"),
+    "industries": N_("行业"),
+    "sizes": N_("企业规模"),
+    "services": N_("服务"),
+    "categories": N_("服务类别"),
+    "keywords": N_("关键词"),
+    "field": N_("申请字段"),
 }
 LIST_KEYS = ("townships", "industries", "sizes", "services", "categories")
 MAX_PRIORITY = 9999
@@ -101,28 +102,28 @@ def _conditions(data: RuleInput, fields: dict[str, str]) -> dict[str, Any]:
         if key in allowed:
             bad = [v for v in values if v not in allowed[key]]
             if bad:
-                fields[key] = f"未知的{CONDITION_LABELS[key]}：{'、'.join(bad)}"
+                fields[key] = Text(N_("未知的%(what)s：%(values)s"), what=Text(CONDITION_LABELS[key]), values=bad)
         else:  # services: checked for form here, for existence by check_rules (a warning)
             bad = [v for v in values if not SERVICE_CODE_RE.match(v)]
             if bad:
-                fields[key] = f"服务编码格式不对：{'、'.join(bad)}"
+                fields[key] = Text(N_("服务编码格式不对：%(codes)s"), codes=bad)
         if values:
             c[key] = values
     keywords = _dedupe(data.keywords)
     if len(keywords) > MAX_KEYWORDS:
-        fields["keywords"] = f"关键词最多 {MAX_KEYWORDS} 个"
+        fields["keywords"] = Text(N_("关键词最多 %(n)s 个"), n=MAX_KEYWORDS)
     elif any(len(k) > 50 for k in keywords):
-        fields["keywords"] = "每个关键词不能超过 50 个字"
+        fields["keywords"] = Text(N_("每个关键词不能超过 50 个字"))
     if keywords:
         c["keywords"] = keywords
     code = (data.field_code or "").strip()
     values = _dedupe(data.field_values)
     if code and not FIELD_CODE_RE.match(code):
-        fields["field_code"] = "字段编码须以字母开头，只含字母、数字和下划线"
+        fields["field_code"] = Text(N_("字段编码须以字母开头，只含字母、数字和下划线"))
     elif code and not values:
-        fields["field_values"] = "请填写该申请字段要匹配的取值（列表字段填选项的 key）"
+        fields["field_values"] = Text(N_("请填写该申请字段要匹配的取值（列表字段填选项的 key）"))
     elif values and not code:
-        fields["field_code"] = "填写了取值，请同时填写申请字段编码"
+        fields["field_code"] = Text(N_("填写了取值，请同时填写申请字段编码"))
     if code and values:
         c["field"] = {"code": code, "values": values}
     return c
@@ -137,9 +138,13 @@ class RuleCheck:
 
     @property
     def warnings(self) -> list[str]:
-        out = [f"永远不会匹配：{reason}" for reason in self.never]
+        out = [Text(N_("永远不会匹配：%(reason)s"), reason=reason) for reason in self.never]
         out += [
-            f"被优先级更高的规则“{r.name}”（优先级 {r.priority}）覆盖：凡是符合本规则的申请都会先被它分走"
+            Text(
+                N_("被优先级更高的规则“%(name)s”（优先级 %(priority)s）覆盖：凡是符合本规则的申请都会先被它分走"),
+                name=r.name,
+                priority=r.priority,
+            )
             for r in self.shadowed_by
         ]
         return out + self.notes
@@ -174,7 +179,7 @@ def _check_conditions(c: dict[str, Any], cat: dict[str, _Svc]) -> tuple[list[str
     never: list[str] = []
     notes: list[str] = []
     if not any(c.get(k) for k in CONDITION_KEYS):
-        return ["没有设置任何条件（没有条件的规则不会生效）"], notes
+        return [Text(N_("没有设置任何条件（没有条件的规则不会生效）"))], notes
     known = {
         "townships": set(reference.TOWNSHIPS),
         "industries": set(dict(reference.INDUSTRIES)),
@@ -185,47 +190,51 @@ def _check_conditions(c: dict[str, Any], cat: dict[str, _Svc]) -> tuple[list[str
     for key in LIST_KEYS:
         values = [str(v) for v in c.get(key) or []]
         bad = [v for v in values if v not in known[key]]
-        what = (
-            "服务编码"
+        what = Text(
+            N_("服务编码")
             if key == "services"
-            else ("类别编码" if key == "categories" else CONDITION_LABELS[key])
+            else (N_("类别编码") if key == "categories" else CONDITION_LABELS[key])
         )
         if values and len(bad) == len(values):
-            never.append(f"{what}{'、'.join(bad)}不存在")
+            never.append(Text(N_("%(what)s%(values)s不存在"), what=what, values=bad))
         elif bad:
-            notes.append(f"{what}{'、'.join(bad)}不存在，这部分条件不会生效")
+            notes.append(Text(N_("%(what)s%(values)s不存在，这部分条件不会生效"), what=what, values=bad))
     chosen = [cat[v] for v in c.get("services") or [] if v in cat]
     cats = [v for v in c.get("categories") or [] if v in CATEGORY_CODES]
     if chosen and c.get("categories") and cats and not any(s.category in cats for s in chosen):
-        never.append("所选服务都不属于所选服务类别")
+        never.append(Text(N_("所选服务都不属于所选服务类别")))
     if chosen and not any(s.public for s in chosen) and not never:
-        notes.append("所选服务目前都未发布，企业无法申请，暂时不会匹配")
+        notes.append(Text(N_("所选服务目前都未发布，企业无法申请，暂时不会匹配")))
     f = c.get("field")
     if f:
         code = str(f.get("code") or "")
         wanted = [str(v) for v in f.get("values") or []]
         if not code:
-            never.append("申请字段条件缺少字段编码")
+            never.append(Text(N_("申请字段条件缺少字段编码")))
         elif not wanted:
-            never.append(f"申请字段“{code}”没有填写要匹配的取值")
+            never.append(Text(N_("申请字段“%(code)s”没有填写要匹配的取值"), code=code))
         else:
             if chosen:
-                candidates, scope = chosen, "所选服务"
+                candidates, scope = chosen, Text(N_("所选服务"))
             elif cats:
-                candidates, scope = [s for s in cat.values() if s.category in cats], "所选类别的服务"
+                candidates, scope = [s for s in cat.values() if s.category in cats], Text(N_("所选类别的服务"))
             else:
-                candidates, scope = list(cat.values()), "目录中的服务"
+                candidates, scope = list(cat.values()), Text(N_("目录中的服务"))
             having = [s.fields[code] for s in candidates if code in s.fields]
             if not having:
-                never.append(f"{scope}都没有申请字段“{code}”")
+                never.append(Text(N_("%(scope)s都没有申请字段“%(code)s”"), scope=scope, code=code))
             elif all(h.datatype in ServiceField.LIST_DATATYPES for h in having):
                 keys = list(dict.fromkeys(v["key"] for h in having for v in h.values or []))
                 bad = [v for v in wanted if v not in keys]
                 if len(bad) == len(wanted):
-                    never.append(f"取值{'、'.join(bad)}不在字段“{code}”的选项中（可选：{'、'.join(keys)}）")
+                    never.append(
+                        Text(N_("取值%(values)s不在字段“%(code)s”的选项中（可选：%(keys)s）"),
+                             values=bad, code=code, keys=keys)
+                    )
                 elif bad:
                     notes.append(
-                        f"取值{'、'.join(bad)}不在字段“{code}”的选项中（可选：{'、'.join(keys)}），这些取值不会匹配"
+                        Text(N_("取值%(values)s不在字段“%(code)s”的选项中（可选：%(keys)s），这些取值不会匹配"),
+                             values=bad, code=code, keys=keys)
                     )
     return never, notes
 
@@ -300,7 +309,7 @@ def list_rules(session: Session) -> list[RuleRow]:
 def get_rule(session: Session, rule_id: int) -> RuleRow:
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        raise NotFound("没有这条分办规则")
+        raise NotFound(Text(N_("没有这条分办规则")))
     return RuleRow(rule, check_rules(session).get(rule.id, RuleCheck()))
 
 
@@ -311,17 +320,17 @@ def save_rule(session: Session, actor: User, data: RuleInput, *, rule_id: int | 
     fields: dict[str, str] = {}
     name = (data.name or "").strip()
     if not name:
-        fields["name"] = "请填写规则名称"
+        fields["name"] = Text(N_("请填写规则名称"))
     elif len(name) > 200:
-        fields["name"] = "不能超过 200 个字"
+        fields["name"] = Text(TOO_LONG, max=200)
     priority = data.priority if isinstance(data.priority, int) else None
     if priority is None and re.fullmatch(r"\s*\d+\s*", str(data.priority or "")):
         priority = int(str(data.priority))
     if priority is None or not 0 <= priority <= MAX_PRIORITY:
-        fields["priority"] = f"优先级应为 0 到 {MAX_PRIORITY} 的整数，数字越小越先匹配"
+        fields["priority"] = Text(N_("优先级应为 0 到 %(max)s 的整数，数字越小越先匹配"), max=MAX_PRIORITY)
     bureau = session.scalar(select(Bureau).where(Bureau.code == (data.bureau or "")))
     if bureau is None:
-        fields["bureau"] = "请选择转至单位"
+        fields["bureau"] = Text(N_("请选择转至单位"))
     conditions = _conditions(data, fields)
     if fields:
         raise ValidationFailed(fields)
@@ -378,7 +387,8 @@ def delete_rule(session: Session, actor: User, rule_id: int) -> None:
     used = session.scalar(select(func.count(Ticket.id)).where(Ticket.routing_rule_id == rule.id)) or 0
     if used:
         raise Conflict(
-            f"已有 {used} 件办件按规则“{rule.name}”分办，不能删除（办件要保留分办依据），请改为停用。"
+            Text(N_("已有 %(n)s 件办件按规则“%(name)s”分办，不能删除（办件要保留分办依据），请改为停用。"),
+                 n=used, name=rule.name)
         )
     audit(session, actor, "delete", "routing_rule", str(rule.id), before=rule_record(rule), note=rule.name)
     session.delete(rule)
@@ -413,6 +423,7 @@ class RouteExplanation:
     problems: dict[str, str]
     trace: list[TraceLine]
     notes: list[str]
+    reason: str = ""  # decision.reason, as a Text when possible
 
 
 def parse_attributes(text: str | None) -> dict[str, str]:
@@ -440,11 +451,11 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
     """Route an imagined request exactly as a submission would, and explain each rule's verdict."""
     fields: dict[str, str] = {}
     if data.township and data.township not in reference.TOWNSHIPS:
-        fields["township"] = "未知的乡镇（街道）"
+        fields["township"] = Text(N_("未知的乡镇（街道）"))
     if data.industry and data.industry not in dict(reference.INDUSTRIES):
-        fields["industry"] = "未知的行业"
+        fields["industry"] = Text(N_("未知的行业"))
     if data.size and data.size not in dict(reference.SIZES):
-        fields["size"] = "未知的企业规模"
+        fields["size"] = Text(N_("未知的企业规模"))
     service = None
     if data.service:
         service = session.scalar(
@@ -455,7 +466,7 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
             )
         )
         if service is None:
-            fields["service"] = f"没有服务 {data.service}"
+            fields["service"] = Text(N_("没有服务 %(code)s"), code=data.service)
     if fields:
         raise ValidationFailed(fields)
     notes: list[str] = []
@@ -464,11 +475,11 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
     if service is not None:
         values, problems = validate_attributes(service, _coerce(service, data.attributes or {}))
         if not service.is_public:
-            notes.append("该服务未发布，企业目前无法申请")
+            notes.append(Text(N_("该服务未发布，企业目前无法申请")))
         elif not service.online:
-            notes.append("该服务不能网上申请")
+            notes.append(Text(N_("该服务不能网上申请")))
     elif data.attributes:
-        notes.append("没有选择服务，申请字段取值不参与分办")
+        notes.append(Text(N_("没有选择服务，申请字段取值不参与分办")))
     applicant = routing.Applicant(data.township, data.industry, data.size, (data.description or "").strip())
     rules = routing.active_rules(session)
     decision = routing.route(session, applicant, service, values, rules)
@@ -478,22 +489,49 @@ def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
         matched = routing.rule_matches(rule, applicant, service, values)
         c = rule.conditions or {}
         failed = [
-            CONDITION_LABELS[k]
+            Text(CONDITION_LABELS[k])
             for k in CONDITION_KEYS
             if c.get(k)
             and not routing.rule_matches(SimpleNamespace(conditions={k: c[k]}), applicant, service, values)
         ]  # type: ignore[arg-type]
         if not any(c.get(k) for k in CONDITION_KEYS):
-            failed = ["没有条件"]
+            failed = [Text(N_("没有条件"))]
         trace.append(TraceLine(rule, matched, reached, failed))
         if matched:
             reached = False
     inactive = session.scalar(select(func.count(RoutingRule.id)).where(RoutingRule.active.is_(False))) or 0
     if inactive:
-        notes.append(f"另有 {inactive} 条停用的规则不参与分办")
+        notes.append(Text(N_("另有 %(n)s 条停用的规则不参与分办"), n=inactive))
     return RouteExplanation(
-        decision, decision.rule.name if decision.rule else "默认", service, values, problems, trace, notes
+        decision,
+        decision.rule.name if decision.rule else Text(N_("默认")),
+        service,
+        values,
+        problems,
+        trace,
+        notes,
+        _reason(decision, service),
     )
+
+
+def _reason(decision: routing.Decision, service: Service | None) -> str:
+    """decision.reason as a Text (services.routing words it and stores it on tickets in Chinese;
+    should the two wordings ever differ, routing's is shown as it is)."""
+    rule = decision.rule
+    if rule is not None:
+        text = Text(
+            N_("按分办规则“%(name)s”（优先级 %(priority)s）转至%(bureau)s"),
+            name=rule.name,
+            priority=rule.priority,
+            bureau=rule.bureau.short_name,
+        )
+    elif service is None:
+        text = Text(N_("未指定具体服务，由联席会议办公室统筹分办"))
+    else:
+        text = Text(
+            N_("服务“%(name)s”的责任单位为%(bureau)s（默认）"), name=service.name, bureau=service.bureau.short_name
+        )
+    return text if text == decision.reason else decision.reason
 
 
 def category_pairs(session: Session) -> list[tuple[str, str]]:

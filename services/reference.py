@@ -3,8 +3,13 @@
 The townships follow the county's administrative division (4 街道 and the towns); the
 industries put the county plan's key industries first, then the sections of the national
 industry classification GB/T 4754-2017.
+
+Township names are place names (data); the industry and size labels are msgids marked with N_,
+shown in the page language by the web layer (the stored values are the keys).
 """
 from __future__ import annotations
+
+from services.workflow import N_
 
 TOWNSHIPS: tuple[str, ...] = (
     "澧阳街道", "澧浦街道", "澧澹街道", "澧西街道",
@@ -14,32 +19,47 @@ TOWNSHIPS: tuple[str, ...] = (
 )
 
 KEY_INDUSTRIES: tuple[tuple[str, str], ...] = (
-    ("cosmetics", "化妆品"),
-    ("biomedicine", "生物医药"),
-    ("textile", "纺织服装"),
-    ("herbs", "中药材"),
-    ("food", "食品及农产品加工"),
-    ("green", "新能源与节能环保"),
-    ("logistics", "现代物流与电子商务"),
+    ("cosmetics", N_("化妆品")),
+    ("biomedicine", N_("生物医药")),
+    ("textile", N_("纺织服装")),
+    ("herbs", N_("中药材")),
+    ("food", N_("食品及农产品加工")),
+    ("green", N_("新能源与节能环保")),
+    ("logistics", N_("现代物流与电子商务")),
 )
 
-# GB/T 4754-2017 门类
+# GB/T 4754-2017 门类, each label led by its letter
 NATIONAL_SECTIONS: tuple[tuple[str, str], ...] = (
-    ("A", "农、林、牧、渔业"), ("B", "采矿业"), ("C", "制造业"),
-    ("D", "电力、热力、燃气及水生产和供应业"), ("E", "建筑业"), ("F", "批发和零售业"),
-    ("G", "交通运输、仓储和邮政业"), ("H", "住宿和餐饮业"), ("I", "信息传输、软件和信息技术服务业"),
-    ("J", "金融业"), ("K", "房地产业"), ("L", "租赁和商务服务业"), ("M", "科学研究和技术服务业"),
-    ("N", "水利、环境和公共设施管理业"), ("O", "居民服务、修理和其他服务业"), ("P", "教育"),
-    ("Q", "卫生和社会工作"), ("R", "文化、体育和娱乐业"), ("S", "公共管理、社会保障和社会组织"),
-    ("T", "国际组织"),
+    ("A", N_("A 农、林、牧、渔业")),
+    ("B", N_("B 采矿业")),
+    ("C", N_("C 制造业")),
+    ("D", N_("D 电力、热力、燃气及水生产和供应业")),
+    ("E", N_("E 建筑业")),
+    ("F", N_("F 批发和零售业")),
+    ("G", N_("G 交通运输、仓储和邮政业")),
+    ("H", N_("H 住宿和餐饮业")),
+    ("I", N_("I 信息传输、软件和信息技术服务业")),
+    ("J", N_("J 金融业")),
+    ("K", N_("K 房地产业")),
+    ("L", N_("L 租赁和商务服务业")),
+    ("M", N_("M 科学研究和技术服务业")),
+    ("N", N_("N 水利、环境和公共设施管理业")),
+    ("O", N_("O 居民服务、修理和其他服务业")),
+    ("P", N_("P 教育")),
+    ("Q", N_("Q 卫生和社会工作")),
+    ("R", N_("R 文化、体育和娱乐业")),
+    ("S", N_("S 公共管理、社会保障和社会组织")),
+    ("T", N_("T 国际组织")),
 )
 
-INDUSTRIES: tuple[tuple[str, str], ...] = KEY_INDUSTRIES + tuple(
-    (code, f"{code} {name}") for code, name in NATIONAL_SECTIONS)
+INDUSTRIES: tuple[tuple[str, str], ...] = KEY_INDUSTRIES + NATIONAL_SECTIONS
 
 SIZES: tuple[tuple[str, str], ...] = (
-    ("micro", "微型企业"), ("small", "小型企业"), ("medium", "中型企业"), ("large", "大型企业"),
-    ("individual", "个体工商户"),
+    ("micro", N_("微型企业")),
+    ("small", N_("小型企业")),
+    ("medium", N_("中型企业")),
+    ("large", N_("大型企业")),
+    ("individual", N_("个体工商户")),
 )
 
 

@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.admin.texts import label_choices, tr
 from portal.formtools import choices
 from services import admin, admin_catalog, admin_routing, reference
 from services.admin_catalog import (
@@ -65,15 +66,15 @@ def error_list(form) -> list[tuple[str | None, str]]:
         if isinstance(f, FieldList):
             for n, entry in enumerate(f.entries, 1):
                 sub = entry.form
-                out.extend((None, _("申请字段 %(n)s：%(message)s", n=n, message=m))
+                out.extend((None, _("申请字段 %(n)s：%(message)s", n=n, message=tr(m)))
                            for m in getattr(sub, "form_errors", []))
                 for sf in sub:
                     out.extend(
-                        (sf.id, _("申请字段 %(n)s · %(label)s：%(message)s", n=n, label=sf.label.text, message=m))
+                        (sf.id, _("申请字段 %(n)s · %(label)s：%(message)s", n=n, label=sf.label.text, message=tr(m)))
                         for m in sf.errors
                     )
             continue
-        out.extend((f.id, _("%(label)s：%(message)s", label=f.label.text, message=m))
+        out.extend((f.id, _("%(label)s：%(message)s", label=f.label.text, message=tr(m)))
                    for m in f.errors if isinstance(m, (str, LazyString)))  # lazy: DataRequired(_l(…))
     return out
 
@@ -85,6 +86,7 @@ _ROW_PROBLEM = re.compile(r"^fields\[(\d+)\](?:\.(\w+))?$")
 def show_guide_errors(form: ServiceForm, exc: admin_catalog.GuideRejected, row_map: list[int]) -> None:
     """Put each catalog Problem next to its field ("materials", "fields[2].code", …)."""
     for key, message in exc.fields.items():
+        message = tr(message)
         m = _ROW_PROBLEM.match(key)
         if m:
             n = int(m.group(1)) - 1
@@ -100,7 +102,7 @@ def show_guide_errors(form: ServiceForm, exc: admin_catalog.GuideRejected, row_m
         if target is not None and key != "fields":
             target.errors = list(target.errors or []) + [message]
         else:
-            label = GUIDE_LABELS.get(key, key)
+            label = _(GUIDE_LABELS[key]) if key in GUIDE_LABELS else key
             form.form_errors.append(
                 _("%(label)s：%(message)s", label=label, message=message) if label else message
             )
@@ -150,7 +152,7 @@ class FieldRowForm(Form):
     code = StringField(_l("字段编码"))
     label = StringField(_l("字段名称"))
     datatype = SelectField(
-        _l("数据类型"), choices=choices(DATATYPE_LABELS.items()), default="string", validate_choice=False
+        _l("数据类型"), choices=label_choices(DATATYPE_LABELS.items()), default="string", validate_choice=False
     )
     required = BooleanField(_l("必填"))
     description = StringField(_l("填写说明"))
@@ -315,9 +317,9 @@ class RuleForm(FlaskForm):
         _l("企业所在乡镇（街道）"), choices=choices((t, t) for t in reference.TOWNSHIPS), validate_choice=False
     )
     industries = MultiCheckboxField(
-        _l("企业所属行业"), choices=choices(reference.INDUSTRIES), validate_choice=False
+        _l("企业所属行业"), choices=label_choices(reference.INDUSTRIES), validate_choice=False
     )
-    sizes = MultiCheckboxField(_l("企业规模"), choices=choices(reference.SIZES), validate_choice=False)
+    sizes = MultiCheckboxField(_l("企业规模"), choices=label_choices(reference.SIZES), validate_choice=False)
     categories = MultiCheckboxField(_l("服务类别"), validate_choice=False)
     services = TextAreaField(_l("服务编码"), validators=[_max(2000)])
     keywords = TextAreaField(_l("关键词"), validators=[_max(2000)])
@@ -365,9 +367,9 @@ class RouteTestForm(FlaskForm):
         validate_choice=False,
     )
     industry = SelectField(
-        _l("企业所属行业"), choices=choices(reference.INDUSTRIES, _l("不限")), validate_choice=False
+        _l("企业所属行业"), choices=label_choices(reference.INDUSTRIES, _l("不限")), validate_choice=False
     )
-    size = SelectField(_l("企业规模"), choices=choices(reference.SIZES, _l("不限")), validate_choice=False)
+    size = SelectField(_l("企业规模"), choices=label_choices(reference.SIZES, _l("不限")), validate_choice=False)
     service = SelectField(_l("申请的服务"), validate_choice=False)
     description = TextAreaField(_l("情况说明"), validators=[_max(5000)])
     attributes = TextAreaField(_l("申请字段取值"), validators=[_max(5000)])
@@ -402,14 +404,14 @@ class BundleForm(FlaskForm):
 
 
 # --------------------------------------------------------------------------- accounts
-STAFF_ROLE_CHOICES = [(r, admin.ROLE_LABELS[r]) for r in admin.STAFF_ROLES]
+STAFF_ROLE_CHOICES = [(r, admin.ROLE_LABELS[r]) for r in admin.STAFF_ROLES]  # labels: msgids
 
 
 class StaffCreateForm(FlaskForm):
     username = StringField(_l("用户名（登录名）"), validators=[DataRequired(_l("请填写用户名")), _max(64)])
     display_name = StringField(_l("姓名"), validators=[_max(100)])
     email = EmailField(_l("电子邮箱"), validators=[Optional(), _max(254)])
-    role = SelectField(_l("角色"), choices=choices(STAFF_ROLE_CHOICES, _l("请选择")), validate_choice=False)
+    role = SelectField(_l("角色"), choices=label_choices(STAFF_ROLE_CHOICES, _l("请选择")), validate_choice=False)
     bureau = SelectField(_l("所属单位"), validate_choice=False)
     password = PasswordField(_l("初始密码"), validators=[DataRequired(_l("请设置初始密码")), _max(128)])
     confirm = PasswordField(_l("再次输入密码"), validators=[EqualTo("password", _l("两次输入的密码不一致"))])
@@ -428,7 +430,7 @@ class StaffCreateForm(FlaskForm):
 class StaffEditForm(FlaskForm):
     display_name = StringField(_l("姓名"), validators=[_max(100)])
     email = EmailField(_l("电子邮箱"), validators=[Optional(), _max(254)])
-    role = SelectField(_l("角色"), choices=choices(STAFF_ROLE_CHOICES), validate_choice=False)
+    role = SelectField(_l("角色"), choices=label_choices(STAFF_ROLE_CHOICES), validate_choice=False)
     bureau = SelectField(_l("所属单位"), validate_choice=False)
 
     def to_input(self) -> admin.StaffChange:

@@ -29,8 +29,11 @@ from portal.admin.forms import (
     set_service_choices,
     show_guide_errors,
 )
+from portal.admin.texts import audit_labels, labels, translated
+from portal.admin.texts import message as _message  # what a service refused, in the page language
 from portal.extensions import db
-from portal.formtools import choices, show_errors
+from portal.formtools import choices
+from portal.formtools import show_errors as _show_errors
 from services import admin, admin_catalog, admin_routing, catalog, reference
 from services.errors import NotFound, ServiceError, ValidationFailed
 
@@ -41,8 +44,9 @@ def _user():
     return current_user._get_current_object()
 
 
-def _message(exc: ServiceError) -> str:
-    return _("；").join(exc.fields.values()) if exc.fields else exc.message
+def show_errors(form, exc: ValidationFailed) -> None:
+    """portal.formtools.show_errors with the services' messages in the page language."""
+    _show_errors(form, translated(exc))
 
 
 def _status(form) -> int:
@@ -74,7 +78,7 @@ def _delete(delete, key, done: str, back: str, back_args: dict, listing: str):
 @bp.get("/")
 @login_required(ADMIN)
 def index():
-    return render_template("admin/home.html", o=admin.overview(db.session), roles=admin.ROLE_LABELS)
+    return render_template("admin/home.html", o=admin.overview(db.session), roles=labels(admin.ROLE_LABELS))
 
 
 @bp.get("/audit")
@@ -87,7 +91,7 @@ def audit():
         key=request.args.get("key") or None,
         page=int(page) if page.isdigit() else 1,
     )
-    return render_template("admin/audit.html", result=result, entities=admin.ENTITY_LABELS)
+    return render_template("admin/audit.html", result=result, entities=audit_labels(admin.ENTITY_LABELS))
 
 
 # =========================================================================== bureaus
@@ -201,7 +205,7 @@ def services():
         error=error,
         categories=admin.known_categories(db.session),
         bureaus=admin.known_bureaus(db.session),
-        statuses=admin_catalog.STATUS_LABELS,
+        statuses=labels(admin_catalog.STATUS_LABELS),
         status_of=admin_catalog.service_status,
     ), (400 if error else 200)
 
@@ -221,8 +225,8 @@ def _render_service(form: ServiceForm, service=None, note: str = "", status: int
         service=service,
         errors=errors,
         note=note,
-        datatypes=admin_catalog.DATATYPE_LABELS,
-        statuses=admin_catalog.STATUS_LABELS,
+        datatypes=labels(admin_catalog.DATATYPE_LABELS),
+        statuses=labels(admin_catalog.STATUS_LABELS),
         **ctx,
     ), (status or (422 if errors else 200))
 
@@ -306,9 +310,9 @@ def rules():
     return render_template(
         "admin/rules.html",
         rows=admin_routing.list_rules(db.session),
-        labels=admin_routing.CONDITION_LABELS,
-        industries=dict(reference.INDUSTRIES),
-        sizes=dict(reference.SIZES),
+        labels=labels(admin_routing.CONDITION_LABELS),
+        industries=labels(dict(reference.INDUSTRIES)),
+        sizes=labels(dict(reference.SIZES)),
     )
 
 
@@ -403,7 +407,7 @@ def rule_test():
         except ValidationFailed as exc:
             show_errors(form, exc)
         except ServiceError as exc:
-            error = exc.message
+            error = _message(exc)
     errors = error_list(form)
     selected = next((s for s in services if s.code == form.service.data), None)
     return render_template(
@@ -413,7 +417,7 @@ def rule_test():
         error=error,
         errors=errors,
         selected=selected,
-        labels=admin_routing.CONDITION_LABELS,
+        labels=labels(admin_routing.CONDITION_LABELS),
     ), (422 if errors or error else 200)
 
 
@@ -499,7 +503,7 @@ def users():
         "admin/users.html",
         rows=rows,
         error=error,
-        roles=admin.ROLE_LABELS,
+        roles=labels(admin.ROLE_LABELS),
         bureaus=admin.known_bureaus(db.session),
     ), (400 if error else 200)
 
@@ -519,7 +523,7 @@ def user_new():
                 _(
                     "已创建账号 %(username)s（%(role)s）。请把初始密码当面或电话告知本人。",
                     username=user.username,
-                    role=admin.ROLE_LABELS[user.role],
+                    role=labels(admin.ROLE_LABELS)[user.role],
                 ),
                 "success",
             )
@@ -546,7 +550,7 @@ def _render_user(user, form: StaffEditForm | None = None, password_form: Passwor
         form=form,
         password_form=password_form,
         errors=errors,
-        roles=admin.ROLE_LABELS,
+        roles=labels(admin.ROLE_LABELS),
     ), (422 if errors else 200)
 
 
@@ -564,7 +568,7 @@ def user_edit(user_id: int):
         except ValidationFailed as exc:
             show_errors(form, exc)
         except ServiceError as exc:
-            form.form_errors.append(exc.message)
+            form.form_errors.append(_message(exc))
         else:
             flash(_("已保存账号 %(username)s。", username=user.username), "success")
             return redirect(url_for("admin.user_edit", user_id=user_id))

@@ -1,17 +1,21 @@
 """The admin console in English: headings, labels, hints, buttons, validation messages and
-flash messages come from the translation catalog. Data (service, bureau and category names
-from the catalog) stays Chinese, and so do the labels that services/ supplies (roles, statuses,
-condition and audit labels), so the checks look at the interface elements, not at every word."""
+flash messages come from the translation catalog, and so do the labels and messages services/
+supplies (roles, statuses, data types, condition and audit labels, rule warnings, routing-test
+notes, refusals), translated when the page is shown. Data (service, bureau and category names from
+the catalog, township names, what people typed) stays Chinese, so the checks look at the interface
+elements, not at every word."""
 
 from __future__ import annotations
 
 import copy
 import re
+from datetime import date
 
 import pytest
 
+from services import workdays
 from tests.admin.conftest import post_form
-from tests.helpers import soup
+from tests.helpers import make_staff, soup
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
@@ -68,7 +72,7 @@ def english(client, url: str, status: int = 200, data: tuple[str, ...] = ()):
     for word in FORMER_UI:
         assert word not in text, f"{url}: {word!r} left in Chinese"
     ui = copy.copy(main)
-    for el in ui.select(", ".join(("option", "ul.choices") + data)):  # choices: data or services/ labels
+    for el in ui.select(", ".join(("option", "ul.choices") + data)):  # choices: also data (names, townships)
         el.decompose()
     leftovers = [el.get_text(" ", strip=True) for el in ui.select(UI) if CJK.search(el.get_text())]
     assert not leftovers, f"{url}: Chinese interface text {leftovers}"
@@ -235,3 +239,253 @@ def test_chinese_stays_the_default(admin_client):
     assert "用户名（登录名）：请填写用户名" in summary and "初始密码：请设置初始密码" in summary
     response = post_form(admin_client, "/admin/holidays", {"day": "2026-06-15", "note": "x" * 101})
     assert "说明：不能超过 100 个字" in soup(response).select_one("#error-summary").get_text()
+
+
+# --------------------------------------------------------------------------- labels and messages from services/
+@pytest.fixture
+def uncovered(monkeypatch):
+    """No year is in the official calendar: the admin pages warn about this year and the next."""
+    monkeypatch.setattr(workdays, "covered_years", lambda: range(2004, 2005))
+
+
+def options(main, selector: str) -> list[str]:
+    return [o.get_text(strip=True) for o in main.select(f"{selector} option") if o.get("value")]
+
+
+def test_home_labels_and_calendar_warning_in_english(app, en, uncovered):
+    make_staff(app, "zhang", "handler", "amr")
+    post_form(en, "/admin/holidays", {"day": "2026-06-15", "kind": "workday", "note": ""})
+    main = english(en, "/admin/")
+    warnings = texts(main, ".notice")
+    assert warnings and all(w.startswith("The public holidays for ") for w in warnings)
+    assert "counted as Monday to Friday" in warnings[0] and "年" not in " ".join(warnings)
+    tile = main.select_one("a[href='/admin/users'] .tile-count").get_text(" ", strip=True)
+    assert tile == "Enterprise 0 · Handler 1 · Bureau lead 0 · Joint Office supervisor 0 · Administrator 1"
+    recent = texts(main, ".audit-list li")
+    assert any("Holiday adjustment created 2026-06-15" in r for r in recent), recent
+
+
+def test_users_roles_and_refusals_in_english(app, en):
+    make_staff(app, "zhang", "handler", "amr")
+    main = english(en, "/admin/users")
+    assert options(main, "#role") == [
+        "Enterprise", "Handler", "Bureau lead", "Joint Office supervisor", "Administrator"
+    ]
+    assert texts(main, "tbody td:nth-of-type(1)") == ["Administrator", "Handler"]
+    main = english(en, "/admin/users?bureau=nowhere", status=400)
+    assert texts(main, ".notice") == ["There is no bureau nowhere"]
+
+    main = english(en, "/admin/users/new")
+    assert options(main, "#role") == ["Handler", "Bureau lead", "Joint Office supervisor", "Administrator"]
+    response = post_form(en, "/admin/users/new", {"username": "lisi", "role": "", "password": "passw0rd-ok",
+                                                  "confirm": "passw0rd-ok"})
+    assert response.status_code == 422
+    assert soup(response).select_one("#role-err").get_text() == (
+        "Please choose a role: handler, bureau lead, Joint Office supervisor or administrator"
+    )
+    response = post_form(en, "/admin/users/new", {"username": "lisi", "role": "handler", "bureau": "amr",
+                                                  "password": "passw0rd-ok", "confirm": "passw0rd-ok"})
+    assert response.status_code == 302
+    assert texts(soup(en.get(response.headers["Location"])), ".flash")[0].startswith("Account lisi (Handler) created.")
+
+    user_page = soup(en.get("/admin/users")).select_one("tbody th a[href]")["href"]  # the admin comes first
+    main = english(en, user_page, data=("h1",))
+    assert main.select_one(".key-facts dd").get_text(strip=True) == "Administrator"
+    response = post_form(en, user_page, {"active": "0"}, action=f"{user_page}/active", follow_redirects=True)
+    assert texts(soup(response), ".flash") == ["You cannot deactivate your own account"]
+
+
+def test_services_statuses_data_types_and_refusals_in_english(en):
+    main = english(en, "/admin/services")
+    assert options(main, "#status") == ["Published", "Unpublished", "Removed from the catalog"]
+    assert set(texts(main, "tbody .status")) == {"Published"}
+    main = english(en, "/admin/services?category=astrology", status=400)
+    assert texts(main, ".notice") == ["Unknown category astrology"]
+
+    main = english(en, "/admin/services/JL-001", data=("h1",))
+    assert main.select_one(".admin-status-box .status").get_text(strip=True) == "Published"
+    assert options(main, "#fields-0-datatype") == [
+        "Single line of text (string)", "Number (number)", "Date and time (datetime)",
+        "Several lines of text (text)", "Single-choice list (singlevaluelist)",
+        "Multiple-choice list (multivaluelist)",
+    ]
+    assert main.select_one("#fields-1-datatype option[selected]").get_text() == "Single-choice list (singlevaluelist)"
+
+    main = english(en, "/admin/services/new")
+    assert main.select_one("#fields-0-datatype option[selected]").get_text() == "Single line of text (string)"
+    data = {"code": "JL-001", "name": "x", "category": "metrology", "bureau": "amr"}
+    response = post_form(en, "/admin/services/new", data)
+    assert response.status_code == 422
+    assert soup(response).select_one("#code-err").get_text() == (
+        "Service code JL-001 is already in use; please choose another"
+    )  # the catalog's own checks (e.g. required fields) answer in Chinese: services/catalog.py
+
+
+RULE_WARNINGS = {
+    "Unknown service": {"services": "XX-999"},
+    "Field missing": {"services": "JC-001", "field_code": "capacity", "field_values": "60"},
+    "Shadowed": {"categories": ["testing"], "keywords": "pesticide residue", "priority": "20"},
+    "Food": {"industries": ["food", "C"], "sizes": ["small"], "categories": ["testing"]},
+}
+
+
+def test_rule_conditions_and_warnings_in_english(en):
+    assert post_form(en, "/admin/rules/new", RULE).status_code == 302
+    for name, changes in RULE_WARNINGS.items():
+        data = {**RULE, "categories": [], "keywords": "", "name": name, "priority": "30", **changes}
+        response = post_form(en, "/admin/rules/new", data)
+        assert response.status_code == 302, name
+    main = english(en, "/admin/rules", data=("h2",))
+    cards = {li.select_one("h2 a").get_text(): li for li in main.select("li.rule-card")}
+    assert texts(cards[RULE["name"]], "dl.conditions dt") == ["Category", "Keywords"]
+    conditions = cards["Food"].select_one("dl.conditions")
+    assert texts(conditions, "dt") == ["Industry", "Enterprise size", "Category"]
+    assert texts(conditions, "dd")[:2] == [
+        "Food and agricultural product processing, C Manufacturing", "Small enterprise"
+    ]
+    assert texts(cards["Unknown service"], ".admin-warnings li") == ["Never matches: Service code XX-999 not found"]
+    assert texts(cards["Field missing"], ".admin-warnings li") == [
+        "Never matches: none of the chosen services has a request field “capacity”"
+    ]
+    assert texts(cards["Shadowed"], ".admin-warnings li") == [
+        f"Overridden by the higher-priority rule “{RULE['name']}” (priority 10): that rule takes every request "
+        "that fits this one first"
+    ]
+
+    rule_path = cards["Unknown service"].select_one("h2 a")["href"]
+    main = english(en, rule_path)
+    assert texts(main, ".admin-warnings li") == ["Never matches: Service code XX-999 not found"]
+    industries = texts(main, "#industries label")
+    assert industries[0] == "Cosmetics" and "A Agriculture, forestry, animal husbandry and fishery" in industries
+    assert texts(main, "#sizes label")[-1] == "Individual business"
+
+    response = post_form(en, "/admin/rules/new", {**RULE, "priority": "x", "industries": ["astrology"]})
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#priority-err").get_text() == (
+        "The priority must be a whole number from 0 to 9999; lower numbers are checked first"
+    )
+    assert page.select_one("#industries-err").get_text() == "Industry not recognised: astrology"
+
+
+def test_rule_test_explanation_in_english(en):
+    post_form(en, "/admin/rules/new", RULE)
+    post_form(en, "/admin/rules/new", {**RULE, "name": "Off", "active": "", "keywords": "x"})
+    main = english(en, "/admin/rules/test")
+    assert options(main, "#industry")[0] == "Cosmetics" and options(main, "#size")[0] == "Micro enterprise"
+
+    response = post_form(en, "/admin/rules/test", {"service": "JC-001", "description": "pesticide"})
+    result = soup(response).select_one(".route-result")
+    assert result.select_one(".routing-reason").get_text() == (
+        f"Routed to 县农业农村局 by the routing rule “{RULE['name']}” (priority 10)"
+    )
+    assert texts(result, "p.muted") == ["1 deactivated rule(s) play no part in routing"]
+
+    response = post_form(en, "/admin/rules/test", {"service": "ZL-002", "description": "", "attributes": "a=1"})
+    result = soup(response).select_one(".route-result")
+    assert "Basis: Default" in result.get_text(" ", strip=True)
+    assert result.select_one(".routing-reason").get_text() == (
+        "The responsible bureau of the service “质量管理体系导入辅导” is 县市场监管局 (default)"
+    )
+    assert "This service cannot be applied for online" in texts(result, "p.muted")
+    assert "no match: Category, Keywords not met" in result.select_one(".trace").get_text(" ", strip=True)
+
+    response = post_form(en, "/admin/rules/test", {"service": "", "attributes": "a=1"})
+    result = soup(response).select_one(".route-result")
+    assert result.select_one(".routing-reason").get_text() == (
+        "No particular service was chosen: the Joint Office routes it"
+    )
+    assert "No service is chosen, so request field values play no part in routing" in texts(result, "p.muted")
+
+
+def test_bundle_warnings_and_refusals_in_english(en):
+    post_form(en, "/admin/bundles/new", BUNDLE)
+    post_form(en, "/admin/services/JC-001", {"published": "0"}, action="/admin/services/JC-001/publish")
+    main = english(en, "/admin/bundles", data=(".flash",))
+    assert texts(main, ".admin-warnings li") == [
+        "These services are unpublished or removed from the catalog, so enterprises cannot apply for this "
+        "bundle: JC-001"
+    ]
+    main = english(en, "/admin/bundles/start-up", data=("h1",))
+    assert texts(main, ".admin-warnings li")[0].startswith("These services are unpublished")
+
+    response = post_form(en, "/admin/bundles/new", {**BUNDLE, "code": "b2", "services": "BZ-001\nBZ-001\nZL-002"})
+    assert soup(response).select_one("#services-err").get_text() == "Services listed more than once: BZ-001"
+    response = post_form(en, "/admin/bundles/new", {**BUNDLE, "code": "b2", "services": "BZ-001\nZL-002"})
+    assert soup(response).select_one("#services-err").get_text() == (
+        "A published bundle may only include published services that can be applied for online; ZL-002 do not "
+        "qualify. You can save it as unpublished first."
+    )
+
+
+def test_bureau_refusal_in_english(en):
+    response = post_form(en, "/admin/bureaus/commerce", {}, action="/admin/bureaus/commerce/delete",
+                         follow_redirects=True)
+    assert texts(soup(response), ".flash") == [
+        "“澧县商务局” cannot be deleted: 1 service(s) (PP-001) still belong to this bureau: unpublish those "
+        "services or assign them to another bureau first."
+    ]
+
+
+def changes(entry) -> list[list[str]]:
+    return [[cell.get_text(" ", strip=True) for cell in tr.select("th, td")] for tr in entry.select("tbody tr")]
+
+
+def test_audit_log_labels_and_values_in_english(app, en):
+    post_form(en, "/admin/holidays", {"day": "2026-06-15", "kind": "holiday", "note": ""})
+    post_form(en, "/admin/holidays", {"day": "2026-06-15", "kind": "workday", "note": "County day"})
+    post_form(en, "/admin/rules/new", {**RULE, "industries": ["food"]})
+    make_staff(app, "zhang", "handler", "amr")
+    user_page = soup(en.get("/admin/users?q=zhang")).select_one("tbody th a[href]")["href"]
+    post_form(en, user_page, {"pw-password": "n3w-passw0rd", "pw-confirm": "n3w-passw0rd"},
+              action=f"{user_page}/password")
+
+    main = english(en, "/admin/audit")
+    assert options(main, "#entity") == [
+        "Bureau", "Category", "Service", "Routing rule", "Bundle", "Account", "Holiday adjustment"
+    ]
+    entries = main.select("li.audit-entry")
+    headings = [e.p.get_text(" ", strip=True) for e in entries]
+    assert headings[0] == "Account password reset zhang · Password reset by an administrator"
+    assert headings[1].startswith(f"Routing rule created 1 · {RULE['name']}")
+    assert headings[2:] == ["Holiday adjustment changed 2026-06-15", "Holiday adjustment created 2026-06-15"]
+    rule_rows = changes(entries[1])
+    assert ["Active active", "", "Yes"] in rule_rows and ["Name name", "", RULE["name"]] in rule_rows
+    assert changes(entries[2]) == [
+        ["Working day is_workday", "No", "Yes"],
+        ["Description note", "(empty)", "County day"],
+    ]
+    main = english(en, "/admin/audit?entity=routing_rule")
+    assert main.select_one("#entity option[selected]").get_text() == "Routing rule"
+
+
+def test_holiday_page_warning_in_english(en, uncovered):
+    main = english(en, "/admin/holidays?year=2026")
+    assert texts(main, ".notice") == [
+        "The public holidays for 2026 are not included yet, so working days are counted as Monday to Friday. "
+        "An administrator should add them in the holiday calendar."
+    ]
+    response = post_form(en, "/admin/holidays", {"day": "1999-01-01", "kind": "holiday"})
+    assert soup(response).select_one("#day-err").get_text() == "The date must be in the years 2000 to 2100"
+
+
+def test_services_labels_stay_chinese_by_default(app, admin_client, uncovered):
+    """Without a language choice the same labels and messages are the Chinese of services/."""
+    post_form(admin_client, "/admin/rules/new", {**RULE, "categories": [], "keywords": "", "services": "XX-999"})
+    post_form(admin_client, "/admin/holidays", {"day": "2026-06-15", "kind": "holiday", "note": ""})
+    home = soup(admin_client.get("/admin/")).select_one("main")
+    assert workdays.uncovered_message(date.today().year + 1) in home.get_text()
+    assert "管理员 1" in home.get_text()
+    assert "新增节假日调整 2026-06-15" in home.select_one(".audit-list").get_text(" ", strip=True)
+    assert options(soup(admin_client.get("/admin/users/new")), "#role")[0] == "办件人员"
+    assert options(soup(admin_client.get("/admin/services")), "#status") == ["已发布", "未发布", "已移出目录"]
+    edit = soup(admin_client.get("/admin/services/JL-001"))
+    assert options(edit, "#fields-0-datatype")[0] == "单行文字（string）"
+    rules = soup(admin_client.get("/admin/rules"))
+    assert texts(rules, ".admin-warnings li") == ["永远不会匹配：服务编码XX-999不存在"]
+    assert texts(soup(admin_client.get("/admin/rules/test")), "#size option")[1] == "微型企业"
+    audit = soup(admin_client.get("/admin/audit")).select_one("li.audit-entry")
+    assert [td.get_text(strip=True) for td in audit.select("tbody tr")[1].select("td")] == ["", "否"]
+    assert audit.select_one("tbody tr:last-child td:last-child").get_text() == "（空）"
+    response = post_form(admin_client, "/admin/bundles/new", {**BUNDLE, "services": "BZ-001\nBZ-001"})
+    assert soup(response).select_one("#services-err").get_text() == "服务重复：BZ-001"
