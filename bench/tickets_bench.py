@@ -621,7 +621,17 @@ def bench_queue(ctx: Ctx) -> dict[str, Any]:
         f"  baselines: SELECT 1 p50 {res['baseline_select1']['p50']} ms; bare HTTP GET p50 "
         f"{res['baseline_http_bare']['p50']} ms"
     )
-    for key, uname, uid in _users(ctx):
+    # Warm every gunicorn worker first (its first request opens database connections, loads the
+    # translations and the calendar): a deployment's workers are long-running. Reported apart.
+    users = list(_users(ctx))
+    warm = []
+    for _ in range(ctx.args.workers * 4):
+        st, _b, ms, _h = http_req(ctx.portal.port, "GET", f"/api/v1/tickets?per_page={PAGE}",
+                                  headers={"Authorization": f"Bearer {ctx.token(users[0][1])}"})
+        warm.append(ms)
+    res["http_warmup_ms"] = [_r(x) for x in warm]
+    log(f"  warm-up: {len(warm)} API requests over {ctx.args.workers} workers, slowest {max(warm):.0f} ms")
+    for key, uname, uid in users:
         for status in (None, "all"):
             label = f"{key}/{status or 'open'}"
             case: dict[str, Any] = {"user": uname, "who": key, "status": status or "open"}
