@@ -1,6 +1,7 @@
 """Small glue between WTForms and the services' ValidationFailed."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
@@ -21,3 +22,10 @@ def choices(pairs, prompt: str | None = None) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices, with an empty prompt first if given."""
     items = [SelectChoice("", prompt)] if prompt is not None else []
     return items + [SelectChoice(str(value), str(label)) for value, label in pairs]
+
+
+def label_choices(pairs, prompt=None) -> list[SelectChoice]:
+    """(value, label) pairs whose labels are msgids marked in services/ (N_): translated each time
+    the form is shown, where `choices` would fix them in Chinese when the module is imported."""
+    items = [SelectChoice("", prompt)] if prompt is not None else []
+    return items + [SelectChoice(str(value), lazy_gettext(label)) for value, label in pairs]

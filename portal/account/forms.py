@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from portal.formtools import choices
+from portal.formtools import choices, label_choices
 from services import reference
 
 
@@ -22,10 +22,10 @@ class ProfileForm(FlaskForm):
     mobile = TelField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), Length(max=20)])
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请填写电子邮箱")), Length(max=254)])
     # Choices are checked by services.accounts, which says what to fix.
-    township = SelectField(_l("所在乡镇（街道）"), choices=choices([(t, t) for t in reference.TOWNSHIPS], "请选择"),
+    township = SelectField(_l("所在乡镇（街道）"), choices=choices([(t, t) for t in reference.TOWNSHIPS], _l("请选择")),
                            validate_choice=False)
-    industry = SelectField(_l("所属行业"), choices=choices(reference.INDUSTRIES, "请选择"), validate_choice=False)
-    size = SelectField(_l("企业规模"), choices=choices(reference.SIZES, "请选择"), validate_choice=False)
+    industry = SelectField(_l("所属行业"), choices=label_choices(reference.INDUSTRIES, _l("请选择")), validate_choice=False)
+    size = SelectField(_l("企业规模"), choices=label_choices(reference.SIZES, _l("请选择")), validate_choice=False)
 
 
 class RegisterForm(ProfileForm):

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flask_babel import gettext, lazy_gettext, pgettext
-from wtforms.fields.choices import SelectChoice
+from flask_babel import gettext, pgettext
 
 from services.admin import AUDIT_CONTEXT, Text
 from services.errors import ServiceError, ValidationFailed
@@ -31,13 +30,6 @@ def labels(mapping: Mapping[str, str], context: str | None = None) -> dict[str, 
 
 def audit_labels(mapping: Mapping[str, str]) -> dict[str, str]:
     return labels(mapping, AUDIT_CONTEXT)
-
-
-def label_choices(pairs, prompt=None) -> list[SelectChoice]:
-    """(value, services label) pairs as WTForms choices whose labels are translated each time the
-    form is shown (portal.formtools.choices would fix them in Chinese at import)."""
-    items = [SelectChoice("", prompt)] if prompt is not None else []
-    return items + [SelectChoice(str(value), lazy_gettext(label)) for value, label in pairs]
 
 
 def message(exc: ServiceError) -> str:

@@ -222,3 +222,14 @@ def test_cannot_revoke_someone_elses_token(app, client):
     response = client.post(f"/account/tokens/{other_token_id}/revoke",
                            data={"csrf_token": csrf(client, "/account/profile")})
     assert response.status_code == 404
+
+
+def test_registration_lists_industries_and_sizes_in_the_page_language(client):
+    def options(name):
+        return [o.get_text() for o in soup(client.get("/account/register")).select(f"select[name={name}] option")]
+
+    assert options("industry")[:2] == ["请选择", "化妆品"] and "微型企业" in options("size")
+    client.get("/lang/en")
+    assert options("industry")[:2] == ["Please choose", "Cosmetics"] and "Micro enterprise" in options("size")
+    client.get("/lang/zh")
+    assert options("industry")[1] == "化妆品"  # chosen per request, not fixed at start-up

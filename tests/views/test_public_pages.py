@@ -172,3 +172,18 @@ def test_chinese_catalog_text_is_marked_on_english_pages(client):
     assert soup.h1["lang"] == "zh-CN" and soup.select_one(".steps")["lang"] == "zh-CN"
     client.get("/lang/zh")
     assert not page(client, "/services/JL-001").h1.get("lang")
+
+
+def test_working_days_are_counted_in_english_and_chinese(app, client):
+    from portal.extensions import db
+    from services.models import Service
+
+    with app.app_context():
+        service = db.session.query(Service).filter_by(code="JL-001").one()
+        service.time_limit_days, service.statutory_limit_days = 1, 20
+        db.session.commit()
+    facts = page(client, "/services/JL-001").select_one(".key-facts").get_text(" ", strip=True)
+    assert "1 个工作日" in facts and "20 个工作日" in facts
+    client.get("/lang/en")
+    facts = page(client, "/services/JL-001").select_one(".key-facts").get_text(" ", strip=True)
+    assert "1 working day " in facts + " " and "1 working days" not in facts and "20 working days" in facts
