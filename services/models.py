@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -397,6 +398,13 @@ def ticket_deadline(table=Ticket):
     """The date that matters now: the acceptance deadline until accepted, then the handling
     deadline; tickets with neither sort last. The staff queue orders by (this, id)."""
     return func.coalesce(table.due_date, table.accept_due, far_date(), type_=Date)
+
+
+def ticket_is_open():
+    """WHERE the ticket is open, with the statuses spelled as literals: only then does
+    PostgreSQL use the partial indexes ``ix_ticket_open_*`` in every plan (a bound parameter
+    list cannot prove their WHERE clause)."""
+    return Ticket.status.in_([literal_column(f"'{s}'") for s in OPEN_TICKET_STATUSES])
 
 
 _OPEN_STATUS_SQL = text("status IN (%s)" % ", ".join(f"'{s}'" for s in OPEN_TICKET_STATUSES))

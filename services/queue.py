@@ -19,6 +19,7 @@ from services.models import (
     Ticket,
     User,
     ticket_deadline,
+    ticket_is_open,
 )
 from services.tickets import BEIJING, due_state, local_today, sees_everything
 
@@ -72,8 +73,7 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
     deadline = deadline_column()
     conditions = []
     if f.status in (None, "", "open"):
-        # Spelled as literals so the partial indexes "WHERE status IN (...)" apply to every plan.
-        conditions.append(Ticket.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES]))
+        conditions.append(ticket_is_open())
     elif f.status != "all":
         if f.status not in workflow.LABELS:
             raise ValidationFailed({"status": "未知的状态"})
