@@ -28,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.admin.texts import tr
 from portal.formtools import choices, label_choices
+from portal.templating import category_label
 from services import admin, admin_catalog, admin_routing, reference
 from services.admin_catalog import (
     DATATYPE_LABELS,
@@ -303,7 +304,7 @@ def bureau_pairs(bureaus) -> list[tuple[str, str]]:
 
 
 def set_service_choices(form: ServiceForm, categories, bureaus) -> None:
-    form.category.choices = choices(((c.code, c.name) for c in categories), _("请选择"))
+    form.category.choices = choices(((c.code, category_label(c)) for c in categories), _("请选择"))
     form.bureau.choices = choices(bureau_pairs(bureaus), _("请选择"))
 
 

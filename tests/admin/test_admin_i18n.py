@@ -489,3 +489,10 @@ def test_services_labels_stay_chinese_by_default(app, admin_client, uncovered):
     assert audit.select_one("tbody tr:last-child td:last-child").get_text() == "（空）"
     response = post_form(admin_client, "/admin/bundles/new", {**BUNDLE, "services": "BZ-001\nBZ-001"})
     assert soup(response).select_one("#services-err").get_text() == "服务重复：BZ-001"
+
+
+def test_categories_are_named_in_the_page_language(admin_client):
+    admin_client.get("/lang/en")
+    page = soup(admin_client.get("/admin/services"))
+    assert "Metrology" in [o.get_text() for o in page.select("select[name=category] option")]
+    assert "计量服务" not in page.select_one("select[name=category]").get_text()
