@@ -1,4 +1,7 @@
-"""Error pages for people and structured errors for the API."""
+"""Error pages for people and structured errors for the API.
+
+API error messages are in the request's language (portal.i18n: `?lang=`, the `lang` cookie, then
+`Accept-Language` on /api/ and /open311/); the error `code` never changes with it."""
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
@@ -6,12 +9,37 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from services.texts import Text
+from services.workflow import N_
+
+# Messages that reach the API as plain strings from modules that do not translate them
+# (services.errors' default, portal.access): marked here so that the extractor finds them.
+PLAIN_MESSAGES = (
+    N_("提交的内容有误，请按提示修改。"),
+    N_("需要有效的 API 令牌（Authorization: Bearer <token>）"),
+    N_("该账号无权调用此接口"),
+)
+
+
+def shown(message):
+    """A message in the request's language: a services.texts.Text is translated;
+    a plain string is looked up as a msgid (those already translated, or data, come back as
+    they are)."""
+    from portal.admin.texts import tr  # not at the top: the admin package imports much of the portal
+
+    if isinstance(message, Text):
+        return str(tr(message))
+    return _(message) if isinstance(message, str) and message else message
+
 
 def api_error(status: int, code: str, message: str, fields: dict | None = None):
-    body: dict = {"error": {"code": code, "message": message}}
+    """The API's error body; `message` and each of `fields` are shown in the request's language."""
+    body: dict = {"error": {"code": code, "message": shown(message)}}
     if fields:
-        body["error"]["fields"] = fields
-    return jsonify(body), status
+        body["error"]["fields"] = {key: shown(value) for key, value in fields.items()}
+    response = jsonify(body)
+    response.vary.add("Accept-Language")
+    return response, status
 
 
 _API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -27,7 +55,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         if _wants_json():
-            return api_error(400, "csrf_failed", "安全校验失败，请刷新页面后重试。")
+            return api_error(400, "csrf_failed", N_("安全校验失败，请刷新页面后重试。"))
         return render_template("errors/error.html", status=400,
                                message=_("页面已过期或安全校验失败，您的提交没有保存。请返回上一页，刷新后重新提交。")), 400
 
@@ -50,6 +78,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(exc):
         if _wants_json():
-            return api_error(500, "server_error", "服务器内部错误，请稍后重试。")
+            return api_error(500, "server_error", N_("服务器内部错误，请稍后重试。"))
         return render_template("errors/error.html", status=500,
                                message=_("系统开小差了，请稍后重试。如果问题持续，请致电联席会议办公室。")), 500

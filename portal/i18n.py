@@ -1,4 +1,7 @@
-"""Chinese first, English second: the language comes from the `lang` cookie set by the switcher."""
+"""Chinese first, English second: the language comes from `?lang=` or the `lang` cookie set by the
+switcher. The JSON API (/api/) and Open311 (/open311/) also follow the client's `Accept-Language`
+when neither is given, so an API client asking for `en` gets English error messages; pages
+ignore that header and stay Chinese unless the visitor switches."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -10,13 +13,20 @@ from portal.access import public
 from portal.extensions import babel
 
 LANG_COOKIE = "lang"
+API_PREFIXES = ("/api/", "/open311/")  # paths where Accept-Language counts
 bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     lang = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    return lang if lang in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if lang in languages:
+        return lang
+    if request.path.startswith(API_PREFIXES) and request.accept_languages:
+        best = request.accept_languages.best_match(list(languages))
+        if best:
+            return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -17,6 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from services import mail, reference, uscc
 from services.errors import NotFound, ServiceError, ValidationFailed
 from services.models import ApiToken, Bureau, Enterprise, User, utcnow
+from services.texts import Text as _msg
+from services.workflow import N_
 
 # werkzeug's scrypt; the test suite swaps in a cheap method to stay fast.
 HASH_METHOD = "scrypt"
@@ -29,6 +31,10 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 COMMON_PASSWORDS = {"12345678", "123456789", "password", "password1", "qwerty123", "11111111", "abc12345",
                     "a1234567", "admin123", "88888888", "woaini1314", "1qaz2wsx", "zxcvbnm123"}
+
+
+USERNAME_RULE = N_("用户名 3–64 位，只能包含字母、数字、点、下划线和连字符")
+USERNAME_TAKEN = N_("该用户名已被使用")
 
 
 class LoginRefused(ServiceError):
@@ -47,25 +53,25 @@ def _text(value: object, limit: int) -> str:
 
 def check_password(password: str, *, username: str = "", fields: dict[str, str], key: str = "password") -> None:
     if len(password) < 8:
-        fields[key] = "密码至少 8 位"
+        fields[key] = _msg(N_("密码至少 8 位"))
     elif len(password) > 128:
-        fields[key] = "密码不能超过 128 位"
+        fields[key] = _msg(N_("密码不能超过 128 位"))
     elif not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        fields[key] = "密码需同时包含字母和数字"
+        fields[key] = _msg(N_("密码需同时包含字母和数字"))
     elif password.lower() in COMMON_PASSWORDS or (username and username.lower() in password.lower()):
-        fields[key] = "密码太容易被猜到，请换一个"
+        fields[key] = _msg(N_("密码太容易被猜到，请换一个"))
 
 
 def normalise_email(value: str, fields: dict[str, str], key: str = "email", required: bool = True) -> str:
     value = (value or "").strip()
     if not value:
         if required:
-            fields[key] = "请填写电子邮箱"
+            fields[key] = _msg(N_("请填写电子邮箱"))
         return ""
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
-        fields[key] = "电子邮箱格式不正确"
+        fields[key] = _msg(N_("电子邮箱格式不正确"))
         return value
 
 
@@ -74,7 +80,7 @@ def normalise_mobile(value: str, fields: dict[str, str], key: str = "mobile") ->
     if value.startswith("+86"):
         value = value[3:]
     if not MOBILE_RE.match(value):
-        fields[key] = "请填写 11 位手机号码"
+        fields[key] = _msg(N_("请填写 11 位手机号码"))
     return value
 
 
@@ -82,7 +88,7 @@ def normalise_uscc(value: str, fields: dict[str, str], key: str = "uscc") -> str
     try:
         return uscc.validate(value)
     except uscc.InvalidUSCC as exc:
-        fields[key] = str(exc)
+        fields[key] = exc.message
         return uscc.normalise(value)
 
 
@@ -102,19 +108,19 @@ class EnterpriseProfile:
 def _check_profile(p: EnterpriseProfile, fields: dict[str, str]) -> EnterpriseProfile:
     company = _text(p.company, 200)
     if len(company) < 2:
-        fields["company"] = "请填写营业执照上的企业名称"
+        fields["company"] = _msg(N_("请填写营业执照上的企业名称"))
     contact = _text(p.contact_name, 50)
     if not contact:
-        fields["contact_name"] = "请填写联系人姓名"
+        fields["contact_name"] = _msg(N_("请填写联系人姓名"))
     township = _text(p.township, 50)
     if township not in reference.TOWNSHIPS:
-        fields["township"] = "请选择所在乡镇（街道）"
+        fields["township"] = _msg(N_("请选择所在乡镇（街道）"))
     industry = _text(p.industry, 50)
     if industry not in dict(reference.INDUSTRIES):
-        fields["industry"] = "请选择所属行业"
+        fields["industry"] = _msg(N_("请选择所属行业"))
     size = _text(p.size, 20)
     if size not in dict(reference.SIZES):
-        fields["size"] = "请选择企业规模"
+        fields["size"] = _msg(N_("请选择企业规模"))
     return EnterpriseProfile(company, normalise_uscc(p.uscc, fields), contact, normalise_mobile(p.mobile, fields),
                              normalise_email(p.email, fields), township, industry, size)
 
@@ -126,12 +132,12 @@ def register_enterprise(session: Session, profile: EnterpriseProfile, password: 
     p = _check_profile(profile, fields)
     username = (username or p.uscc).strip()
     if username != p.uscc and not USERNAME_RE.match(username):
-        fields["username"] = "用户名 3–64 位，只能包含字母、数字、点、下划线和连字符"
+        fields["username"] = _msg(USERNAME_RULE)
     check_password(password, username=username, fields=fields)
     if "uscc" not in fields and session.scalar(select(Enterprise.id).where(Enterprise.uscc == p.uscc)):
-        fields["uscc"] = "该统一社会信用代码已注册。如忘记密码，请使用“找回密码”。"
+        fields["uscc"] = _msg(N_("该统一社会信用代码已注册。如忘记密码，请使用“找回密码”。"))
     if "username" not in fields and session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        fields["username"] = "该用户名已被使用"
+        fields["username"] = _msg(USERNAME_TAKEN)
     if fields:
         raise ValidationFailed(fields)
     enterprise = Enterprise(uscc=p.uscc, name=p.company, contact_name=p.contact_name, mobile=p.mobile,
@@ -146,7 +152,7 @@ def register_enterprise(session: Session, profile: EnterpriseProfile, password: 
 def update_profile(session: Session, user: User, profile: EnterpriseProfile) -> Enterprise:
     """Change an enterprise's profile; the USCC itself cannot change."""
     if user.enterprise is None:
-        raise NotFound("该账号没有企业资料")
+        raise NotFound(_msg(N_("该账号没有企业资料")))
     fields: dict[str, str] = {}
     profile.uscc = user.enterprise.uscc
     p = _check_profile(profile, fields)
@@ -166,27 +172,27 @@ def create_user(session: Session, username: str, role: str, password: str, *, bu
     """Accounts from the command line (and later the admin console), with the pages' checks."""
     fields: dict[str, str] = {}
     if role not in User.ROLES:
-        fields["role"] = f"角色应为 {'、'.join(User.ROLES)} 之一"
+        fields["role"] = _msg(N_("角色应为 %(roles)s 之一"), roles=list(User.ROLES))
     if not USERNAME_RE.match(username or "") and not uscc.is_valid(username or ""):
-        fields["username"] = "用户名 3–64 位，只能包含字母、数字、点、下划线和连字符"
+        fields["username"] = _msg(USERNAME_RULE)
     elif session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        fields["username"] = "该用户名已被使用"
+        fields["username"] = _msg(USERNAME_TAKEN)
     check_password(password, username=username, fields=fields)
     email = normalise_email(email or "", fields, required=False)
     bureau_obj = None
     if role in ("handler", "lead"):
         if not bureau:
-            fields["bureau"] = "办件人员和部门负责人必须指定所属单位（--bureau）"
+            fields["bureau"] = _msg(N_("办件人员和部门负责人必须指定所属单位（--bureau）"))
     if bureau:
         bureau_obj = session.scalar(select(Bureau).where(Bureau.code == bureau))
         if bureau_obj is None:
-            fields["bureau"] = f"未知的单位编码 {bureau}"
+            fields["bureau"] = _msg(N_("未知的单位编码 %(code)s"), code=bureau)
     if role == "supervisor" and bureau_obj is None:
         bureau_obj = session.scalar(select(Bureau).where(Bureau.joint_office.is_(True)))
     enterprise = None
     if role == "enterprise":
         if not uscc_code or not company:
-            fields.setdefault("uscc", "企业账号需要 --uscc 和 --company")
+            fields.setdefault("uscc", _msg(N_("企业账号需要 --uscc 和 --company")))
         else:
             code = normalise_uscc(uscc_code, fields)
             if "uscc" not in fields:
@@ -220,26 +226,28 @@ def authenticate(session: Session, login: str, password: str, now: datetime | No
     """Check a password. Five failures in a row lock the account for 15 minutes."""
     now = now or utcnow()
     user = find_login(session, login)
-    generic = "用户名或密码不正确"
     if user is None:
         check_password_hash(hash_password("x"), password or "")  # same work either way
-        raise LoginRefused(generic)
+        raise LoginRefused(_msg(N_("用户名或密码不正确")))
     locked_until = user.locked_until
     if locked_until and locked_until > now:
         minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused(f"密码连续输错次数过多，账号已暂时锁定，请 {minutes} 分钟后再试或找回密码")
+        raise LoginRefused(_msg(N_("密码连续输错次数过多，账号已暂时锁定，请 %(minutes)s 分钟后再试或找回密码"),
+                                 minutes=minutes))
     if not user.active:
-        raise LoginRefused("该账号已停用，请联系管理员")
+        raise LoginRefused(_msg(N_("该账号已停用，请联系管理员")))
     if not check_password_hash(user.password_hash, password or ""):
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
             session.commit()
-            raise LoginRefused(f"密码连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定 {LOCK_MINUTES} 分钟")
+            raise LoginRefused(_msg(N_("密码连续输错 %(times)s 次，账号已锁定 %(minutes)s 分钟"),
+                                     times=MAX_FAILED_LOGINS, minutes=LOCK_MINUTES))
         session.commit()
         left = MAX_FAILED_LOGINS - user.failed_logins
-        raise LoginRefused(f"{generic}（再错 {left} 次将锁定 {LOCK_MINUTES} 分钟）")
+        raise LoginRefused(_msg(N_("用户名或密码不正确（再错 %(left)s 次将锁定 %(minutes)s 分钟）"),
+                                 left=left, minutes=LOCK_MINUTES))
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -250,7 +258,7 @@ def authenticate(session: Session, login: str, password: str, now: datetime | No
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     fields: dict[str, str] = {}
     if not check_password_hash(user.password_hash, current or ""):
-        fields["current_password"] = "当前密码不正确"
+        fields["current_password"] = _msg(N_("当前密码不正确"))
     check_password(new, username=user.username, fields=fields, key="new_password")
     if fields:
         raise ValidationFailed(fields)
@@ -286,12 +294,12 @@ def reset_password(session: Session, secret_key: str, token: str, new_password: 
     try:
         data = _reset_serializer(secret_key).loads(token, max_age=RESET_MAX_AGE)
     except SignatureExpired:
-        raise ServiceError("重设密码链接已过期，请重新申请") from None
+        raise ServiceError(_msg(N_("重设密码链接已过期，请重新申请"))) from None
     except BadSignature:
-        raise ServiceError("重设密码链接无效，请重新申请") from None
+        raise ServiceError(_msg(N_("重设密码链接无效，请重新申请"))) from None
     user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
     if user is None or data.get("fp") != _fingerprint(user):
-        raise ServiceError("重设密码链接已使用过或无效，请重新申请")
+        raise ServiceError(_msg(N_("重设密码链接已使用过或无效，请重新申请")))
     fields: dict[str, str] = {}
     check_password(new_password, username=user.username, fields=fields)
     if fields:
@@ -335,7 +343,7 @@ def user_for_token(session: Session, token: str) -> User | None:
 def revoke_token(session: Session, user: User, token_id: int) -> None:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise NotFound("没有这个令牌")
+        raise NotFound(_msg(N_("没有这个令牌")))
     row.revoked_at = row.revoked_at or utcnow()
     session.commit()
 
@@ -352,5 +360,5 @@ def get_user(session: Session, user_id: int) -> User | None:
 def get_by_username(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(func.lower(User.username) == (username or "").lower()))
     if user is None:
-        raise NotFound(f"没有用户 {username}")
+        raise NotFound(_msg(N_("没有用户 %(username)s"), username=username))
     return user

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services import reference, routing
-from services.admin import TOO_LONG, Text, audit, commit
+from services.admin import TOO_LONG, audit, commit
 from services.catalog import CATEGORY_CODES, FIELD_CODE_RE, SERVICE_CODE_RE
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.models import Bureau, Category, RoutingRule, Service, ServiceField, Ticket, User
 from services.requests import validate_attributes
+from services.texts import Text
 from services.workflow import N_
 
 CONDITION_KEYS = routing.CONDITION_KEYS

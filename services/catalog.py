@@ -15,6 +15,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from services.models import Bureau, Category, Service, ServiceField, utcnow
+from services.texts import Text as _msg
+from services.workflow import N_
 
 BUNDLED_CATALOG = Path(__file__).resolve().parent / "data" / "catalog.json"
 
@@ -63,6 +65,8 @@ class SearchIndex(Protocol):
 
 
 # --------------------------------------------------------------------------- problems
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input: where (row or service code), which field, what."""
@@ -173,36 +177,36 @@ def _validate_bureaus(raw: Any, problems: list[Problem]) -> list[dict[str, Any]]
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems.append(Problem("文件", "bureaus", "应为列表"))
+        problems.append(Problem("文件", "bureaus", _msg(N_("应为列表"))))
         return []
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, item in enumerate(raw, 1):
         where = f"单位第 {i} 项"
         if not isinstance(item, dict):
-            problems.append(Problem(where, "", "应为对象"))
+            problems.append(Problem(where, "", _msg(N_("应为对象"))))
             continue
         code = _clean_text(item.get("code"))
         if code:
             where = f"单位 {code}"
         start = len(problems)
         if not code:
-            problems.append(Problem(where, "code", "缺少单位编码"))
+            problems.append(Problem(where, "code", _msg(N_("缺少单位编码"))))
         elif not BUREAU_CODE_RE.match(code):
-            problems.append(Problem(where, "code", "单位编码只能由小写字母、数字和连字符组成"))
+            problems.append(Problem(where, "code", _msg(N_("单位编码只能由小写字母、数字和连字符组成"))))
         elif code in seen:
-            problems.append(Problem(where, "code", "单位编码重复"))
+            problems.append(Problem(where, "code", _msg(N_("单位编码重复"))))
         seen.add(code)
         rec = {"code": code}
         for key in ("name", "short_name"):
             rec[key] = _clean_text(item.get(key))
             if not rec[key]:
-                problems.append(Problem(where, key, "不能为空"))
+                problems.append(Problem(where, key, _msg(N_("不能为空"))))
         for key in ("phone", "address", "office_hours", "description"):
             rec[key] = _clean_text(item.get(key))
         joint = parse_bool(item.get("joint_office", False))
         if joint is None:
-            problems.append(Problem(where, "joint_office", "应为 true 或 false"))
+            problems.append(Problem(where, "joint_office", _msg(N_("应为 true 或 false"))))
         rec["joint_office"] = bool(joint)
         rec["position"] = i
         if len(problems) == start:
@@ -214,51 +218,53 @@ def _validate_fields(raw: Any, where: str, problems: list[Problem]) -> list[dict
     if raw in (None, "", []):
         return []
     if not isinstance(raw, list):
-        problems.append(Problem(where, "fields", "申请字段应为列表"))
+        problems.append(Problem(where, "fields", _msg(N_("申请字段应为列表"))))
         return []
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, f in enumerate(raw, 1):
         fw = f"fields[{i}]"
         if not isinstance(f, dict):
-            problems.append(Problem(where, fw, "申请字段应为对象"))
+            problems.append(Problem(where, fw, _msg(N_("申请字段应为对象"))))
             continue
         code = _clean_text(f.get("code"))
         if not code or not FIELD_CODE_RE.match(code):
-            problems.append(Problem(where, f"{fw}.code", "字段编码须以字母开头，只含字母、数字和下划线"))
+            problems.append(Problem(where, f"{fw}.code", _msg(N_("字段编码须以字母开头，只含字母、数字和下划线"))))
         elif code in seen:
-            problems.append(Problem(where, f"{fw}.code", f"字段编码 {code} 重复"))
+            problems.append(Problem(where, f"{fw}.code", _msg(N_("字段编码 %(code)s 重复"), code=code)))
         seen.add(code)
         label = _clean_text(f.get("label"))
         if not label:
-            problems.append(Problem(where, f"{fw}.label", "字段名称不能为空"))
+            problems.append(Problem(where, f"{fw}.label", _msg(N_("字段名称不能为空"))))
         datatype = _clean_text(f.get("datatype")) or "string"
         if datatype not in ServiceField.DATATYPES:
             problems.append(Problem(where, f"{fw}.datatype",
-                                    f"未知的数据类型 {datatype}，可选：{', '.join(ServiceField.DATATYPES)}"))
+                                    _msg(N_("未知的数据类型 %(datatype)s，可选：%(choices)s"), datatype=datatype,
+                                          choices=", ".join(ServiceField.DATATYPES))))
         required = parse_bool(f.get("required", False))
         if required is None:
-            problems.append(Problem(where, f"{fw}.required", "应为 true 或 false"))
+            problems.append(Problem(where, f"{fw}.required", _msg(N_("应为 true 或 false"))))
         values: list[dict[str, str]] = []
         raw_values = f.get("values") or []
         if datatype in ServiceField.LIST_DATATYPES:
             if not isinstance(raw_values, list) or not raw_values:
-                problems.append(Problem(where, f"{fw}.values", "列表类型的字段需要至少一个选项"))
+                problems.append(Problem(where, f"{fw}.values", _msg(N_("列表类型的字段需要至少一个选项"))))
             else:
                 keys: set[str] = set()
                 for v in raw_values:
                     key = _clean_text(v.get("key")) if isinstance(v, dict) else ""
                     name = _clean_text(v.get("name")) if isinstance(v, dict) else ""
                     if not key or not name:
-                        problems.append(Problem(where, f"{fw}.values", "每个选项都需要 key 和 name"))
+                        problems.append(Problem(where, f"{fw}.values", _msg(N_("每个选项都需要 key 和 name"))))
                         break
                     if key in keys:
-                        problems.append(Problem(where, f"{fw}.values", f"选项 {key} 重复"))
+                        problems.append(Problem(where, f"{fw}.values", _msg(N_("选项 %(key)s 重复"), key=key)))
                         break
                     keys.add(key)
                     values.append({"key": key, "name": name})
         elif raw_values:
-            problems.append(Problem(where, f"{fw}.values", f"{datatype} 类型的字段不能有选项"))
+            problems.append(Problem(where, f"{fw}.values",
+                                    _msg(N_("%(datatype)s 类型的字段不能有选项"), datatype=datatype)))
         out.append({"code": code, "label": label, "datatype": datatype, "required": bool(required),
                     "description": _clean_text(f.get("description")), "values": values, "position": i})
     return out
@@ -266,44 +272,45 @@ def _validate_fields(raw: Any, where: str, problems: list[Problem]) -> list[dict
 
 def _validate_service(item: Any, where: str, lookup: _Lookup, problems: list[Problem]) -> dict[str, Any] | None:
     if not isinstance(item, dict):
-        problems.append(Problem(where, "", "应为对象"))
+        problems.append(Problem(where, "", _msg(N_("应为对象"))))
         return None
     start = len(problems)
     code = _clean_text(item.get("code"))
     if not code:
-        problems.append(Problem(where, "code", "缺少服务编码"))
+        problems.append(Problem(where, "code", _msg(N_("缺少服务编码"))))
     elif not SERVICE_CODE_RE.match(code):
-        problems.append(Problem(where, "code", "服务编码只能含字母、数字、连字符和下划线，最长 32 个字符"))
+        problems.append(Problem(where, "code", _msg(N_("服务编码只能含字母、数字、连字符和下划线，最长 32 个字符"))))
     rec: dict[str, Any] = {"code": code}
 
     for key in REQUIRED_GUIDE_FIELDS:
         value = item.get(key)
         empty = value is None or (isinstance(value, str) and not value.strip()) or value == []
         if empty:
-            problems.append(Problem(where, key, "必填项不能为空"))
+            problems.append(Problem(where, key, _msg(N_("必填项不能为空"))))
 
     for key, limit in TEXT_LIMITS.items():
         text = _clean_text(item.get(key))
         if len(text) > limit:
-            problems.append(Problem(where, key, f"不能超过 {limit} 个字"))
+            problems.append(Problem(where, key, _msg(N_("不能超过 %(max)d 个字"), max=limit)))
         rec[key] = text
 
     category = _clean_text(item.get("category"))
     if category:
         rec["category"] = lookup.category(category)
         if rec["category"] is None:
-            choices = "、".join(CATEGORY_CODES)
-            problems.append(Problem(where, "category", f"未知的服务类别“{category}”，可选：{choices} 或其中文名称"))
+            problems.append(Problem(where, "category",
+                                    _msg(N_("未知的服务类别“%(category)s”，可选：%(choices)s 或其中文名称"),
+                                         category=category, choices=list(CATEGORY_CODES))))
     bureau = _clean_text(item.get("bureau"))
     if bureau:
         rec["bureau"] = lookup.bureau(bureau)
         if rec["bureau"] is None:
-            problems.append(Problem(where, "bureau", f"未知的责任单位“{bureau}”"))
+            problems.append(Problem(where, "bureau", _msg(N_("未知的责任单位“%(bureau)s”"), bureau=bureau)))
 
     for key in LIST_FIELDS:
         items = split_list(item.get(key))
         if items is None:
-            problems.append(Problem(where, key, "应为文字列表（表格中用 | 分隔）"))
+            problems.append(Problem(where, key, _msg(N_("应为文字列表（表格中用 | 分隔）"))))
         rec[key] = items or []
 
     for key, required in (("time_limit_days", True), ("statutory_limit_days", False)):
@@ -315,19 +322,19 @@ def _validate_service(item: Any, where: str, lookup: _Lookup, problems: list[Pro
             continue  # already reported as missing
         days = parse_int(raw)
         if days is None:
-            problems.append(Problem(where, key, f"应为整数（工作日），收到“{raw}”"))
+            problems.append(Problem(where, key, _msg(N_("应为整数（工作日），收到“%(raw)s”"), raw=str(raw))))
         elif not 1 <= days <= MAX_TIME_LIMIT_DAYS:
-            problems.append(Problem(where, key, f"应在 1 到 {MAX_TIME_LIMIT_DAYS} 个工作日之间"))
+            problems.append(Problem(where, key, _msg(N_("应在 1 到 %(max)s 个工作日之间"), max=MAX_TIME_LIMIT_DAYS)))
         rec[key] = days
     if (isinstance(rec.get("statutory_limit_days"), int) and isinstance(rec.get("time_limit_days"), int)
             and rec["statutory_limit_days"] < rec["time_limit_days"]):
-        problems.append(Problem(where, "statutory_limit_days", "法定时限不能短于承诺时限"))
+        problems.append(Problem(where, "statutory_limit_days", _msg(N_("法定时限不能短于承诺时限"))))
 
     for key, default in (("online", True), ("popular", False), ("published", True)):
         raw = item.get(key, default)
         value = parse_bool(default if raw is None else raw)
         if value is None:
-            problems.append(Problem(where, key, f"应为 true 或 false，收到“{raw}”"))
+            problems.append(Problem(where, key, _msg(N_("应为 true 或 false，收到“%(raw)s”"), raw=str(raw))))
         rec[key] = bool(value)
 
     rec["fields"] = _validate_fields(item.get("fields"), where, problems)
@@ -342,11 +349,11 @@ def validate_catalog(session: Session, data: Any, labels: Sequence[str] | None =
     """
     problems: list[Problem] = []
     if not isinstance(data, dict):
-        raise CatalogError([Problem("文件", "", "目录文件应为含 bureaus 和 services 的对象")])
+        raise CatalogError([Problem("文件", "", _msg(N_("目录文件应为含 bureaus 和 services 的对象")))])
     bureaus = _validate_bureaus(data.get("bureaus"), problems)
     raw_services = data.get("services")
     if not isinstance(raw_services, list):
-        problems.append(Problem("文件", "services", "缺少服务列表"))
+        problems.append(Problem("文件", "services", _msg(N_("缺少服务列表"))))
         raw_services = []
     lookup = _Lookup(session, bureaus)
     services: list[dict[str, Any]] = []
@@ -358,7 +365,8 @@ def validate_catalog(session: Session, data: Any, labels: Sequence[str] | None =
         rec = _validate_service(item, where, lookup, problems)
         if code:
             if code in seen:
-                problems.append(Problem(where, "code", f"服务编码 {code} 与{seen[code]}重复"))
+                problems.append(Problem(where, "code",
+                                        _msg(N_("服务编码 %(code)s 与%(other)s重复"), code=code, other=seen[code])))
                 rec = None
             seen.setdefault(code, label)
         if rec is not None:

@@ -12,8 +12,10 @@ from services import notify, workdays, workflow
 from services import requests as reqsvc
 from services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.models import Rating, Ticket, TicketEvent, User, utcnow
+from services.texts import Text as _msg
+from services.workflow import N_
 
-LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+LABELS = {5: N_("非常满意"), 4: N_("满意"), 3: N_("基本满意"), 2: N_("不满意"), 1: N_("非常不满意")}  # msgids
 BAD = (1, 2)
 FOLLOW_UP_DAYS = 5   # working days the lead has to follow up a 差评
 MAX_COMMENT = 1000
@@ -37,24 +39,24 @@ def rate(session: Session, user: User, number: str, ticket_number: str, score, c
          calendar: workdays.Calendar | None = None, today: date | None = None) -> Rating:
     request = reqsvc.get_request(session, user, number)
     if user.role != "enterprise":
-        raise Forbidden("只有提交申请的企业可以评价")
+        raise Forbidden(_msg(N_("只有提交申请的企业可以评价")))
     ticket = next((t for t in request.tickets if t.number == ticket_number), None)
     if ticket is None:
-        raise NotFound("没有找到这个办件")
+        raise NotFound(_msg(N_("没有找到这个办件")))
     problems = {}
     if isinstance(score, bool) or not isinstance(score, (int, str)) or str(score).strip() not in {"1", "2", "3", "4", "5"}:
-        problems["score"] = "请选择 1 到 5 分"
+        problems["score"] = _msg(N_("请选择 1 到 5 分"))
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        problems["comment"] = f"评价内容不能超过 {MAX_COMMENT} 个字"
+        problems["comment"] = _msg(N_("评价内容不能超过 %(max)s 个字"), max=MAX_COMMENT)
     if problems:
         raise ValidationFailed(problems)
     score = int(str(score).strip())
     if ticket.status != workflow.COMPLETED:
-        raise Conflict("办件办结后才能评价")
+        raise Conflict(_msg(N_("办件办结后才能评价")))
     round_ = next_round(session, ticket)
     if round_ is None:
-        raise Conflict("该办件已经评价过了")
+        raise Conflict(_msg(N_("该办件已经评价过了")))
     from services.tickets import local_today
 
     calendar = calendar or workdays.Calendar.from_session(session)
@@ -75,17 +77,17 @@ def follow_up(session: Session, user: User, rating_id: int, note: str) -> Rating
     """The bureau lead records the 差评 follow-up; the enterprise may then rate again."""
     rating = session.get(Rating, rating_id)
     if rating is None:
-        raise NotFound("没有找到这条评价")
+        raise NotFound(_msg(N_("没有找到这条评价")))
     ticket = rating.ticket
     if user.role not in ("lead", "supervisor", "admin") or (user.role == "lead" and user.bureau_id != ticket.bureau_id):
-        raise Forbidden("只有该单位负责人可以处理差评回访")
+        raise Forbidden(_msg(N_("只有该单位负责人可以处理差评回访")))
     if rating.score not in BAD or rating.round != 1:
-        raise Conflict("只有首次差评需要回访")
+        raise Conflict(_msg(N_("只有首次差评需要回访")))
     if rating.follow_up_at is not None:
-        raise Conflict("这条差评已经回访过了")
+        raise Conflict(_msg(N_("这条差评已经回访过了")))
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed({"note": "请填写回访和整改情况"})
+        raise ValidationFailed({"note": _msg(N_("请填写回访和整改情况"))})
     rating.follow_up_note = note[:MAX_COMMENT]
     rating.follow_up_at = utcnow()
     rating.follow_up_by = user.id

@@ -37,6 +37,8 @@ from services.models import (
     User,
     utcnow,
 )
+from services.texts import Text as _msg
+from services.workflow import N_
 
 MAX_DESCRIPTION = 5000
 MAX_STRING = 200
@@ -45,27 +47,32 @@ QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 
 
+REQUIRED = N_("此项为必填项")
+NOT_A_NUMBER = N_("应为数字")
+CHOOSE_FROM_LIST = N_("请从列表中选择")
+
+
 # --------------------------------------------------------------------------- request fields
 def _clean_value(f: ServiceField, raw: Any) -> tuple[Any, str | None]:
     """(value, problem) for one field; value None means 'not given'."""
     if raw is None or raw == "" or raw == []:
-        return None, ("此项为必填项" if f.required else None)
+        return None, (_msg(REQUIRED) if f.required else None)
     keys = {v["key"] for v in f.values or []}
     if f.datatype in ("string", "text"):
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
-            return None, "应为文字"
+            return None, _msg(N_("应为文字"))
         text = str(raw).strip()
         limit = MAX_STRING if f.datatype == "string" else MAX_DESCRIPTION
         if len(text) > limit:
-            return None, f"不能超过 {limit} 个字"
-        return (text or None), ("此项为必填项" if f.required and not text else None)
+            return None, _msg(N_("不能超过 %(max)d 个字"), max=limit)
+        return (text or None), (_msg(REQUIRED) if f.required and not text else None)
     if f.datatype == "number":
         try:
             number = float(str(raw).strip().replace(",", "")) if not isinstance(raw, bool) else math.nan
         except ValueError:
-            return None, "应为数字"
+            return None, _msg(NOT_A_NUMBER)
         if not math.isfinite(number) or abs(number) > 1e12:
-            return None, "应为数字"
+            return None, _msg(NOT_A_NUMBER)
         return (int(number) if number.is_integer() else number), None
     if f.datatype == "datetime":
         text = str(raw).strip()
@@ -74,17 +81,17 @@ def _clean_value(f: ServiceField, raw: Any) -> tuple[Any, str | None]:
                 return date.fromisoformat(text).isoformat(), None
             return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat(timespec="minutes"), None
         except ValueError:
-            return None, "应为日期，如 2026-12-01"
+            return None, _msg(N_("应为日期，如 2026-12-01"))
     if f.datatype == "singlevaluelist":
         if not isinstance(raw, str) or raw not in keys:
-            return None, "请从列表中选择"
+            return None, _msg(CHOOSE_FROM_LIST)
         return raw, None
     if f.datatype == "multivaluelist":
         values = [raw] if isinstance(raw, str) else raw
         if not isinstance(values, list) or not all(isinstance(v, str) and v in keys for v in values):
-            return None, "请从列表中选择"
+            return None, _msg(CHOOSE_FROM_LIST)
         return list(OrderedDict.fromkeys(values)), None
-    return None, "未知的字段类型"
+    return None, _msg(N_("未知的字段类型"))
 
 
 def validate_attributes(service: Service, raw: dict[str, Any] | None, prefix: str = "") -> tuple[dict, dict]:
@@ -93,15 +100,15 @@ def validate_attributes(service: Service, raw: dict[str, Any] | None, prefix: st
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
     if not isinstance(raw, dict):
-        return {}, {prefix.rstrip("."): "应为对象"}
+        return {}, {prefix.rstrip("."): _msg(N_("应为对象"))}
     known = {f.code for f in service.fields}
     for key in raw:
         if key not in known:
-            problems[f"{prefix}{key}"] = "该服务没有这个字段"
+            problems[f"{prefix}{key}"] = _msg(N_("该服务没有这个字段"))
     for f in service.fields:
         value, problem = _clean_value(f, raw.get(f.code))
         if problem:
-            problems[f"{prefix}{f.code}"] = f"{f.label}：{problem}"
+            problems[f"{prefix}{f.code}"] = _msg(N_("%(label)s：%(message)s"), label=f.label, message=problem)
         elif value is not None:
             values[f.code] = value
     return values, problems
@@ -186,14 +193,14 @@ class Prepared:
 
 def _require_enterprise(user: User) -> None:
     if user.role != "enterprise" or user.enterprise is None:
-        raise Forbidden("只有企业账号可以提交申请")
+        raise Forbidden(_msg(N_("只有企业账号可以提交申请")))
 
 
 def get_bundle(session: Session, code: str) -> Bundle:
     bundle = session.scalar(select(Bundle).where(Bundle.code == code, Bundle.published.is_(True))
                             .options(selectinload(Bundle.items).selectinload(BundleService.service)))
     if bundle is None:
-        raise NotFound(f"没有这个一件事套餐：{code}")
+        raise NotFound(_msg(N_("没有这个一件事套餐：%(code)s"), code=code))
     return bundle
 
 
@@ -207,16 +214,16 @@ def load_services(session: Session, codes: list[str]) -> list[Service]:
     """Public, online services in the order asked; ValidationFailed names the bad codes."""
     codes = list(OrderedDict.fromkeys(c.strip() for c in codes if c and c.strip()))
     if not codes:
-        raise ValidationFailed({"services": "请至少选择一项服务"})
+        raise ValidationFailed({"services": _msg(N_("请至少选择一项服务"))})
     found = {s.code: s for s in session.scalars(
         public_services_query().where(Service.code.in_(codes)).options(selectinload(Service.fields)))}
     problems = {}
     missing = [c for c in codes if c not in found]
     if missing:
-        problems["services"] = f"没有这些服务：{'、'.join(missing)}"
+        problems["services"] = _msg(N_("没有这些服务：%(codes)s"), codes=missing)
     offline = [found[c].name for c in codes if c in found and not found[c].online]
     if offline:
-        problems["services"] = f"以下服务需要到窗口办理，不能网上申请：{'、'.join(offline)}"
+        problems["services"] = _msg(N_("以下服务需要到窗口办理，不能网上申请：%(names)s"), names=offline)
     if problems:
         raise ValidationFailed(problems)
     return [found[c] for c in codes]
@@ -226,7 +233,7 @@ def _contact(user: User, sub: Submission, problems: dict[str, str]) -> tuple[str
     e = user.enterprise
     name = (sub.contact_name or e.contact_name or user.display_name).strip()[:50]
     if not name:
-        problems["contact_name"] = "请填写联系人"
+        problems["contact_name"] = _msg(N_("请填写联系人"))
     mobile = normalise_mobile(sub.contact_mobile or e.mobile, problems, "contact_mobile")
     email = normalise_email(sub.contact_email or e.email or user.email, problems, "contact_email", required=False)
     return name, mobile, email
@@ -238,12 +245,13 @@ def prepare(session: Session, user: User, sub: Submission, *, need: bool = False
     problems: dict[str, str] = {}
     description = (sub.description or "").strip()
     if len(description) > MAX_DESCRIPTION:
-        problems["description"] = f"情况说明不能超过 {MAX_DESCRIPTION} 个字"
+        problems["description"] = _msg(N_("情况说明不能超过 %(max)s 个字"), max=MAX_DESCRIPTION)
     bundle = None
     services: list[Service] = []
     if need:
         if len(description) < MIN_NEED_DESCRIPTION:
-            problems["description"] = f"请用至少 {MIN_NEED_DESCRIPTION} 个字描述您遇到的问题或需求"
+            problems["description"] = _msg(N_("请用至少 %(min)s 个字描述您遇到的问题或需求"),
+                                              min=MIN_NEED_DESCRIPTION)
     else:
         if sub.bundle:
             bundle = get_bundle(session, sub.bundle)
@@ -276,7 +284,7 @@ def _check_idempotency_key(key: str) -> str:
     if not key:
         return secrets.token_hex(16)
     if not IDEMPOTENCY_RE.match(key):
-        raise ValidationFailed({"idempotency_key": "idempotency_key 应为 8–64 位字母、数字或 _.:-"})
+        raise ValidationFailed({"idempotency_key": _msg(N_("idempotency_key 应为 8–64 位字母、数字或 _.:-"))})
     return key
 
 
@@ -370,7 +378,7 @@ def get_request(session: Session, user: User | None, number: str) -> Request:
                                       selectinload(Request.items).selectinload(RequestItem.service),
                                       selectinload(Request.events), selectinload(Request.attachments)))
     if request is None or not can_view(user, request):
-        raise NotFound("没有找到这个申请")
+        raise NotFound(_msg(N_("没有找到这个申请")))
     return request
 
 
@@ -395,7 +403,7 @@ def visible_events(user: User, request: Request) -> list[TicketEvent]:
 def get_attachment(session: Session, user: User | None, attachment_id: int) -> Attachment:
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or not can_view(user, attachment.request):
-        raise NotFound("没有找到这个附件")
+        raise NotFound(_msg(N_("没有找到这个附件")))
     return attachment
 
 
@@ -414,9 +422,9 @@ def can_withdraw(user: User, request: Request) -> bool:
 def withdraw(session: Session, user: User, number: str, reason: str = "") -> Request:
     request = get_request(session, user, number)
     if user.role != "enterprise":
-        raise Forbidden("只有提交申请的企业可以撤回")
+        raise Forbidden(_msg(N_("只有提交申请的企业可以撤回")))
     if not can_withdraw(user, request):
-        raise Conflict("申请已被受理或已结束，不能再撤回；如需撤回请联系承办部门")
+        raise Conflict(_msg(N_("申请已被受理或已结束，不能再撤回；如需撤回请联系承办部门")))
     open_tickets = [t for t in request.tickets if t.status not in workflow.CLOSED]
     for t in open_tickets:
         session.add(TicketEvent(request=request, ticket=t, actor=user, kind="withdrawn", from_status=t.status,
@@ -434,18 +442,18 @@ def provide_info(session: Session, user: User, number: str, ticket_number: str, 
     """The enterprise answers a 补正 notice: a message and/or files; the ticket resumes."""
     request = get_request(session, user, number)
     if user.role != "enterprise":
-        raise Forbidden("只有提交申请的企业可以补正材料")
+        raise Forbidden(_msg(N_("只有提交申请的企业可以补正材料")))
     ticket = next((t for t in request.tickets if t.number == ticket_number), None)
     if ticket is None:
-        raise NotFound("没有找到这个办件")
+        raise NotFound(_msg(N_("没有找到这个办件")))
     if ticket.status != workflow.NEED_INFO:
-        raise Conflict("该办件当前不需要补正材料")
+        raise Conflict(_msg(N_("该办件当前不需要补正材料")))
     message = (message or "").strip()
     if len(message) > MAX_DESCRIPTION:
-        raise ValidationFailed({"message": f"说明不能超过 {MAX_DESCRIPTION} 个字"})
+        raise ValidationFailed({"message": _msg(N_("说明不能超过 %(max)s 个字"), max=MAX_DESCRIPTION)})
     checked = uploads.check(files, already=sum(a.size for a in request.attachments))
     if not message and not checked:
-        raise ValidationFailed({"message": "请填写补正说明或上传补正材料"})
+        raise ValidationFailed({"message": _msg(N_("请填写补正说明或上传补正材料"))})
     stored = uploads.store(upload_dir, checked)
     try:
         event = TicketEvent(request=request, ticket=ticket, actor=user, kind="info_provided",
@@ -485,6 +493,6 @@ def lookup_progress(session: Session, number: str, query_code: str) -> PublicPro
                              .options(selectinload(Request.tickets).selectinload(Ticket.bureau)))
     code = (query_code or "").strip().upper()
     if request is None or not hmac.compare_digest(request.query_code.encode(), code.encode()):
-        raise NotFound("申请编号或查询码不正确")
+        raise NotFound(_msg(N_("申请编号或查询码不正确")))
     return PublicProgress(request.number, request.status,
                           [(t.bureau.name, t.status) for t in request.tickets])

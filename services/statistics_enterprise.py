@@ -19,8 +19,17 @@ from services import ratings, reference, tickets, workflow
 from services.errors import Forbidden, NotFound
 from services.models import Enterprise, Rating, Request, RequestItem, Service, Ticket, User
 from services.statistics import ratio
+from services.texts import Text as _msg
+from services.workflow import N_
 
 TICKET_LIMIT = 500
+
+
+def _label(choices: tuple[tuple[str, str], ...], key: str) -> str:
+    """A reference label (an N_ msgid) as a services.texts.Text for the page language; an unknown
+    key is data and stays as it is."""
+    found = dict(choices).get(key)
+    return _msg(found) if found else key
 
 
 @dataclass
@@ -60,7 +69,7 @@ class ServiceUse:
 class EnterpriseFile:
     enterprise: Enterprise
     township: str
-    industry: str
+    industry: str                   # services.texts.Text (shown with `tr`) or the stored key if unknown
     size: str
     requests: list[RequestEntry]
     tickets: list[TicketEntry]
@@ -80,11 +89,11 @@ class EnterpriseFile:
 def enterprise_file(session: Session, user: User, uscc: str, *, limit: int = TICKET_LIMIT) -> EnterpriseFile:
     """The quality file of the enterprise with this 统一社会信用代码, as ``user`` may see it."""
     if not tickets.is_staff(user):
-        raise Forbidden("只有工作人员可以查看企业质量档案")
+        raise Forbidden(_msg(N_("只有工作人员可以查看企业质量档案")))
     code = (uscc or "").strip().upper()
     enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == code)) if len(code) == 18 else None
     if enterprise is None:
-        raise NotFound("没有找到这家企业")
+        raise NotFound(_msg(N_("没有找到这家企业")))
     where = (Request.enterprise_id == enterprise.id, tickets.visible_tickets_clause(user))
     total = session.scalar(select(func.count(Ticket.id)).join(Request, Ticket.request_id == Request.id)
                            .where(*where)) or 0
@@ -133,7 +142,7 @@ def enterprise_file(session: Session, user: User, uscc: str, *, limit: int = TIC
     scope = "all" if tickets.sees_everything(user) else (user.bureau.short_name if user.bureau else "")
     return EnterpriseFile(
         enterprise=enterprise, township=enterprise.township,
-        industry=reference.label(reference.INDUSTRIES, enterprise.industry),
-        size=reference.label(reference.SIZES, enterprise.size), requests=list(grouped.values()), tickets=entries,
+        industry=_label(reference.INDUSTRIES, enterprise.industry),
+        size=_label(reference.SIZES, enterprise.size), requests=list(grouped.values()), tickets=entries,
         services=sorted(uses.values(), key=lambda u: (-u.tickets, u.service.code)), ratings=rating_entries,
         scope=scope, total_tickets=total, truncated=total > len(rows), counts=counts)

@@ -23,11 +23,24 @@ from services.models import (
     User,
     utcnow,
 )
+from services.texts import Text as _msg
+from services.workflow import N_
 
 BEIJING = timezone(timedelta(hours=8))
 ACCEPT_WITHIN_DAYS = 2          # 签收 within 2 working days of submission
 TRIAGE_TIME_LIMIT_DAYS = 5      # a free-text need at the joint office
 MAX_MESSAGE = 5000
+
+
+# What an action that needs a message asks for when it has none.
+MESSAGE_NEEDED = {
+    "reject": N_("不予受理必须说明理由"),
+    "return": N_("退回必须说明理由"),
+    "transfer": N_("转办必须说明理由"),
+    "request_info": N_("请一次性列明需要补正的全部材料"),
+    "complete": N_("请填写办结结果"),
+}
+STALE = N_("该办件刚刚已被他人更新，您的操作没有保存。请查看最新状态后再操作。")
 
 
 class InvalidTransition(Conflict):
@@ -85,7 +98,7 @@ def get_ticket(session: Session, user: User, number: str) -> Ticket:
                                      selectinload(Ticket.items).selectinload(RequestItem.service),
                                      selectinload(Ticket.co_handlers), selectinload(Ticket.bureau)))
     if ticket is None or not can_see_ticket(user, ticket):
-        raise NotFound("没有找到这个办件")
+        raise NotFound(_msg(N_("没有找到这个办件")))
     return ticket
 
 
@@ -134,19 +147,19 @@ class ActionInput:
 
 def _check_scope(user: User, ticket: Ticket, action: workflow.Action) -> None:
     if user.role not in action.roles:
-        raise Forbidden(f"您的角色不能执行“{action.label}”")
+        raise Forbidden(_msg(N_("您的角色不能执行“%(action)s”"), action=_msg(action.label)))
     if sees_everything(user):
         return
     if action.name == "co_reply":
         if not any(c.bureau_id == user.bureau_id and c.done_at is None for c in ticket.co_handlers):
-            raise Forbidden("只有被请求协办的单位可以填写协办意见")
+            raise Forbidden(_msg(N_("只有被请求协办的单位可以填写协办意见")))
     elif ticket.bureau_id != user.bureau_id:
-        raise Forbidden("该办件不属于您的单位，只能查看")
+        raise Forbidden(_msg(N_("该办件不属于您的单位，只能查看")))
 
 
 def _check_version(ticket: Ticket, expected: int | None) -> None:
     if expected is not None and expected != ticket.version:
-        raise StaleTicket("该办件刚刚已被他人更新，您的操作没有保存。请查看最新状态后再操作。")
+        raise StaleTicket(_msg(STALE))
 
 
 def perform(session: Session, user: User, number: str, data: ActionInput, *, upload_dir: str = "",
@@ -156,25 +169,24 @@ def perform(session: Session, user: User, number: str, data: ActionInput, *, upl
     ticket = get_ticket(session, user, number)
     action = workflow.ACTIONS.get(data.action)
     if action is None:
-        raise ValidationFailed({"action": f"未知的操作：{data.action}"})
+        raise ValidationFailed({"action": _msg(N_("未知的操作：%(action)s"), action=data.action)})
     _check_scope(user, ticket, action)
     if ticket.status not in action.sources:
-        raise InvalidTransition(f"办件当前状态为“{workflow.label(ticket.status)}”，不能执行“{action.label}”")
+        raise InvalidTransition(_msg(N_("办件当前状态为“%(status)s”，不能执行“%(action)s”"),
+                                      status=_msg(workflow.label(ticket.status)), action=_msg(action.label)))
     message = (data.message or "").strip()
     problems: dict[str, str] = {}
     if action.needs_message and not message:
-        problems["message"] = {"reject": "不予受理必须说明理由", "return": "退回必须说明理由",
-                               "transfer": "转办必须说明理由", "request_info": "请一次性列明需要补正的全部材料",
-                               "complete": "请填写办结结果"}.get(action.name, "请填写内容")
+        problems["message"] = _msg(MESSAGE_NEEDED.get(action.name, N_("请填写内容")))
     if len(message) > MAX_MESSAGE:
-        problems["message"] = f"不能超过 {MAX_MESSAGE} 个字"
+        problems["message"] = _msg(N_("不能超过 %(max)d 个字"), max=MAX_MESSAGE)
     target_bureau = None
     if action.needs_bureau:
         target_bureau = session.scalar(select(Bureau).where(Bureau.code == (data.to_bureau or "")))
         if target_bureau is None:
-            problems["to_bureau"] = "请选择要转办或协办的单位"
+            problems["to_bureau"] = _msg(N_("请选择要转办或协办的单位"))
         elif target_bureau.id == ticket.bureau_id:
-            problems["to_bureau"] = "不能转给本单位"
+            problems["to_bureau"] = _msg(N_("不能转给本单位"))
     if problems:
         raise ValidationFailed(problems)
     _check_version(ticket, data.expected_version)
@@ -192,7 +204,7 @@ def perform(session: Session, user: User, number: str, data: ActionInput, *, upl
     except StaleDataError:
         session.rollback()
         uploads.discard(upload_dir, stored)
-        raise StaleTicket("该办件刚刚已被他人更新，您的操作没有保存。请查看最新状态后再操作。") from None
+        raise StaleTicket(_msg(STALE)) from None
     except BaseException:
         session.rollback()
         uploads.discard(upload_dir, stored)
@@ -237,7 +249,7 @@ def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action
         ticket.routing_reason = f"{ticket.routing_reason}；转办：{message}"
     elif action.name == "co_handle":
         if any(c.bureau_id == target.id for c in ticket.co_handlers):
-            raise ValidationFailed({"to_bureau": f"已请{target.short_name}协办"})
+            raise ValidationFailed({"to_bureau": _msg(N_("已请%(bureau)s协办"), bureau=target.short_name)})
         ticket.co_handlers.append(CoHandler(bureau=target, note=message))
         text = f"请{target.short_name}协办：{message}"
     elif action.name == "co_reply":
@@ -282,12 +294,13 @@ def _notify(session: Session, ticket: Ticket, action: workflow.Action, text: str
 def claim(session: Session, user: User, number: str, expected_version: int | None = None) -> Ticket:
     ticket = get_ticket(session, user, number)
     if user.role not in ("handler", "lead") or ticket.bureau_id != user.bureau_id:
-        raise Forbidden("只能认领本单位的办件")
+        raise Forbidden(_msg(N_("只能认领本单位的办件")))
     if ticket.status in workflow.CLOSED:
-        raise InvalidTransition("办件已结束，不能认领")
+        raise InvalidTransition(_msg(N_("办件已结束，不能认领")))
     _check_version(ticket, expected_version)
     if ticket.assignee_id not in (None, user.id):
-        raise Conflict(f"该办件已由{ticket.assignee.display_name or ticket.assignee.username}认领")
+        raise Conflict(_msg(N_("该办件已由%(name)s认领"),
+                             name=ticket.assignee.display_name or ticket.assignee.username))
     ticket.assignee_id = user.id
     session.add(TicketEvent(request=ticket.request, ticket=ticket, actor=user, kind="claim", public=False,
                             message=f"{user.display_name or user.username} 认领"))
@@ -299,12 +312,12 @@ def assign(session: Session, user: User, number: str, handler_username: str,
            expected_version: int | None = None) -> Ticket:
     ticket = get_ticket(session, user, number)
     if user.role not in ("lead", "supervisor", "admin"):
-        raise Forbidden("只有部门负责人可以分派办件")
+        raise Forbidden(_msg(N_("只有部门负责人可以分派办件")))
     if user.role == "lead" and ticket.bureau_id != user.bureau_id:
-        raise Forbidden("只能分派本单位的办件")
+        raise Forbidden(_msg(N_("只能分派本单位的办件")))
     handler = session.scalar(select(User).where(User.username == handler_username, User.active.is_(True)))
     if handler is None or handler.bureau_id != ticket.bureau_id or handler.role not in ("handler", "lead"):
-        raise ValidationFailed({"assignee": "请选择本单位的办件人员"})
+        raise ValidationFailed({"assignee": _msg(N_("请选择本单位的办件人员"))})
     _check_version(ticket, expected_version)
     ticket.assignee_id = handler.id
     session.add(TicketEvent(request=ticket.request, ticket=ticket, actor=user, kind="assign", public=False,
@@ -319,7 +332,7 @@ def _commit(session: Session) -> None:
         session.commit()
     except StaleDataError:
         session.rollback()
-        raise StaleTicket("该办件刚刚已被他人更新，您的操作没有保存。请查看最新状态后再操作。") from None
+        raise StaleTicket(_msg(STALE)) from None
 
 
 def bureau_handlers(session: Session, bureau_id: int) -> list[User]:

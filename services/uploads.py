@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from services.errors import ValidationFailed
+from services.texts import Join
+from services.texts import Text as _msg
+from services.workflow import N_
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_REQUEST_BYTES = 30 * 1024 * 1024
@@ -30,7 +33,7 @@ TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)),
 }
-ALLOWED_TEXT = "PDF、JPG、PNG、Word（.docx）、Excel（.xlsx）"
+ALLOWED_TEXT = N_("PDF、JPG、PNG、Word（.docx）、Excel（.xlsx）")
 
 
 class UploadTooLarge(ValidationFailed):
@@ -90,37 +93,40 @@ def sniff(head: bytes, data: bytes) -> str | None:
 def check(files: list[Incoming], already: int = 0) -> list[tuple[Incoming, bytes, str]]:
     """Read and check every file; raise ValidationFailed naming each bad one. Nothing is stored."""
     problems: list[str] = []
+    mb = MAX_FILE_BYTES // 1024 // 1024
     too_large = False
     accepted: list[tuple[Incoming, bytes, str]] = []
     files = [f for f in files if f.filename]
     if len(files) > MAX_FILES:
-        raise ValidationFailed({"attachments": f"一次最多上传 {MAX_FILES} 个文件"})
+        raise ValidationFailed({"attachments": _msg(N_("一次最多上传 %(n)s 个文件"), n=MAX_FILES)})
     total = already
     for f in files:
         name = clean_filename(f.filename)
         data = f.stream.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            problems.append(f"“{name}”超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
+            problems.append(_msg(N_("“%(name)s”超过 %(mb)s MB"), name=name, mb=mb))
             too_large = True
             continue
         if not data:
-            problems.append(f"“{name}”是空文件")
+            problems.append(_msg(N_("“%(name)s”是空文件"), name=name))
             continue
         kind = sniff(data[:16], data)
         if kind is None:
-            problems.append(f"“{name}”不是允许的文件类型（只接受 {ALLOWED_TEXT}）")
+            problems.append(_msg(N_("“%(name)s”不是允许的文件类型（只接受 %(types)s）"), name=name,
+                                  types=_msg(ALLOWED_TEXT)))
             continue
         ext = os.path.splitext(name)[1].lower()
         if ext not in TYPES[kind][1]:
-            problems.append(f"“{name}”的内容是 {kind.upper()} 文件，与扩展名“{ext or '无'}”不符")
+            problems.append(_msg(N_("“%(name)s”的内容是 %(kind)s 文件，与扩展名“%(ext)s”不符"), name=name,
+                                  kind=kind.upper(), ext=ext or _msg(N_("无"))))
             continue
         total += len(data)
         accepted.append((f, data, kind))
     if total > MAX_REQUEST_BYTES:
-        problems.append(f"附件合计超过 {MAX_REQUEST_BYTES // 1024 // 1024} MB")
+        problems.append(_msg(N_("附件合计超过 %(mb)s MB"), mb=MAX_REQUEST_BYTES // 1024 // 1024))
         too_large = True
     if problems:
-        raise (UploadTooLarge if too_large else ValidationFailed)({"attachments": "；".join(problems)})
+        raise (UploadTooLarge if too_large else ValidationFailed)({"attachments": Join(N_("；"), problems)})
     return accepted
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 
+from services.texts import Text as _msg
+from services.workflow import N_
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 3^(i-1) mod 31 for positions 1..17
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
@@ -11,7 +14,12 @@ _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c).isalnum()} 
 
 
 class InvalidUSCC(ValueError):
-    """The code is not a valid 统一社会信用代码; the message says why, in Chinese."""
+    """The code is not a valid 统一社会信用代码; `message` says why: Chinese, as a services.texts.Text
+    that the web layer shows in the page language."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def normalise(raw: str) -> str:
@@ -28,17 +36,16 @@ def validate(raw: str) -> str:
     """Return the normalised code or raise InvalidUSCC explaining what is wrong."""
     code = normalise(raw)
     if not code:
-        raise InvalidUSCC("请填写统一社会信用代码")
+        raise InvalidUSCC(_msg(N_("请填写统一社会信用代码")))
     if len(code) != 18:
-        raise InvalidUSCC(f"统一社会信用代码应为 18 位，您填写了 {len(code)} 位")
+        raise InvalidUSCC(_msg(N_("统一社会信用代码应为 18 位，您填写了 %(n)s 位"), n=len(code)))
     bad = sorted({c for c in code if c not in _VALUE})
     if bad:
-        shown = "、".join(bad)
-        raise InvalidUSCC(f"统一社会信用代码不能含有字符 {shown}（不使用 I、O、S、V、Z）")
+        raise InvalidUSCC(_msg(N_("统一社会信用代码不能含有字符 %(chars)s（不使用 I、O、S、V、Z）"), chars=bad))
     if not code[2:8].isdigit():
-        raise InvalidUSCC("统一社会信用代码第 3 至 8 位应为行政区划代码（数字）")
+        raise InvalidUSCC(_msg(N_("统一社会信用代码第 3 至 8 位应为行政区划代码（数字）")))
     if check_character(code[:17]) != code[17]:
-        raise InvalidUSCC("统一社会信用代码校验位不正确，请核对是否抄错")
+        raise InvalidUSCC(_msg(N_("统一社会信用代码校验位不正确，请核对是否抄错")))
     return code
 
 

@@ -16,6 +16,7 @@ from portal.account.forms import (
     ResetRequestForm,
     TokenForm,
 )
+from portal.admin.texts import tr, translated
 from portal.extensions import db, limiter
 from portal.formtools import show_errors
 from portal.i18n import safe_next
@@ -42,7 +43,7 @@ def register():
         try:
             user = accounts.register_enterprise(db.session, _profile(form, form.uscc.data or ""), form.password.data)
         except ValidationFailed as exc:
-            show_errors(form, exc)
+            show_errors(form, translated(exc))
         else:
             login_user(user)
             flash(_("注册成功，欢迎使用。您的登录账号是统一社会信用代码 %(code)s。", code=user.username), "success")
@@ -62,7 +63,7 @@ def login():
         try:
             user = accounts.authenticate(db.session, form.login.data, form.password.data)
         except accounts.LoginRefused as exc:
-            form.form_errors.append(exc.message)
+            form.form_errors.append(tr(exc.message))
             status = 401
         else:
             login_user(user, remember=bool(form.remember.data))
@@ -103,9 +104,9 @@ def reset(token: str):
         try:
             accounts.reset_password(db.session, current_app.config["SECRET_KEY"], token, form.password.data)
         except ValidationFailed as exc:
-            show_errors(form, exc)
+            show_errors(form, translated(exc))
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(tr(exc.message), "error")
             return redirect(url_for("account.reset_request"))
         else:
             flash(_("密码已重设，请用新密码登录。"), "success")
@@ -127,7 +128,7 @@ def profile():
         try:
             accounts.update_profile(db.session, user, _profile(form))
         except ValidationFailed as exc:
-            show_errors(form, exc)
+            show_errors(form, translated(exc))
         else:
             flash(_("企业资料已保存。"), "success")
             return redirect(url_for("account.profile"))
@@ -146,7 +147,7 @@ def change_password():
                                      form.new_password.data)
         except ValidationFailed as exc:
             for message in exc.fields.values():
-                flash(message, "error")
+                flash(tr(message), "error")
         else:
             flash(_("密码已修改。"), "success")
     else:

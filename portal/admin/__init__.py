@@ -4,7 +4,7 @@ from flask import Blueprint
 from portal.admin.texts import tr
 
 bp = Blueprint("admin", __name__)
-# `{{ value|service_text }}`: a services.admin Text (message, warning, audit label) in the page language.
+# `{{ value|service_text }}`: a services.texts.Text (message, warning, audit label) in the page language.
 bp.add_app_template_filter(tr, "service_text")
 
 from portal.admin import views  # noqa: E402,F401

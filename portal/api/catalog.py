@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from portal.access import public
 from portal.api import bp
@@ -43,7 +44,7 @@ def get_service(code: str):
     try:
         svc = directory.get_service(db.session, code)
     except NotFound:
-        return api_error(404, "not_found", f"服务 {code} 不存在")
+        return api_error(404, "not_found", _("服务 %(code)s 不存在", code=code))
     record = service_record(svc)
     record.pop("published", None)
     record["category_name"] = svc.category.name

@@ -1,7 +1,9 @@
-"""Requests through the API: the same services functions as the pages."""
+"""Requests through the API: the same services functions as the pages. Error messages are in the
+request's language (portal.errors.api_error); codes and field keys never change."""
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from portal.access import ENTERPRISE, token_required
 from portal.api import bp
@@ -44,19 +46,19 @@ def service_error(exc: ServiceError):
 def create_request():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return api_error(400, "bad_json", "请求体应为 JSON 对象")
+        return api_error(400, "bad_json", _("请求体应为 JSON 对象"))
     services = body.get("services")
     attributes = body.get("attributes") or {}
     problems = {}
     if not isinstance(services, list) or not all(isinstance(c, str) for c in services):
-        problems["services"] = "services 应为服务编码列表"
+        problems["services"] = _("services 应为服务编码列表")
     if not isinstance(attributes, dict):
-        problems["attributes"] = "attributes 应为对象：{服务编码: {字段编码: 值}}"
+        problems["attributes"] = _("attributes 应为对象：{服务编码: {字段编码: 值}}")
     for key in ("description", "idempotency_key", "contact_name", "contact_mobile", "contact_email", "bundle"):
         if body.get(key) is not None and not isinstance(body.get(key), str):
-            problems[key] = f"{key} 应为字符串"
+            problems[key] = _("%(key)s 应为字符串", key=key)
     if problems:
-        return api_error(422, "invalid", "提交的内容有误", problems)
+        return api_error(422, "invalid", _("提交的内容有误"), problems)
     sub = reqsvc.Submission(services=services, attributes=attributes, description=body.get("description") or "",
                             contact_name=body.get("contact_name") or "",
                             contact_mobile=body.get("contact_mobile") or "",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
 
 from portal.access import ENTERPRISE, STAFF, token_required
 from portal.api import bp
@@ -33,7 +34,7 @@ def list_tickets():
     args = request.args
     limit = args.get("per_page", "50")
     if not limit.isdigit() or not 1 <= int(limit) <= 200:
-        return api_error(400, "bad_parameter", "per_page 应为 1 到 200", {"per_page": "应为 1 到 200"})
+        return api_error(400, "bad_parameter", _("per_page 应为 1 到 200"), {"per_page": _("应为 1 到 200")})
     try:
         page = queuesvc.queue(db.session, g.api_user, parse_queue_filter(args), after=args.get("after") or None,
                               limit=int(limit))
@@ -50,13 +51,13 @@ def list_tickets():
 def ticket_action(number: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        return api_error(400, "bad_json", "请求体应为 JSON 对象，并包含 action")
+        return api_error(400, "bad_json", _("请求体应为 JSON 对象，并包含 action"))
     for key in ("message", "to_bureau"):
         if body.get(key) is not None and not isinstance(body[key], str):
-            return api_error(422, "invalid", f"{key} 应为字符串", {key: "应为字符串"})
+            return api_error(422, "invalid", _("%(key)s 应为字符串", key=key), {key: _("应为字符串")})
     version = body.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        return api_error(422, "invalid", "version 应为整数", {"version": "应为整数"})
+        return api_error(422, "invalid", _("version 应为整数"), {"version": _("应为整数")})
     data = tickets.ActionInput(action=body["action"], message=body.get("message") or "",
                                to_bureau=body.get("to_bureau"), expected_version=version)
     try:
@@ -72,9 +73,9 @@ def ticket_action(number: str):
 def rate_request(number: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("ticket"), str):
-        return api_error(400, "bad_json", "请求体应为 JSON 对象，并包含 ticket")
+        return api_error(400, "bad_json", _("请求体应为 JSON 对象，并包含 ticket"))
     if body.get("comment") is not None and not isinstance(body["comment"], str):
-        return api_error(422, "invalid", "comment 应为字符串", {"comment": "应为字符串"})
+        return api_error(422, "invalid", _("comment 应为字符串"), {"comment": _("应为字符串")})
     try:
         rating = ratings.rate(db.session, g.api_user, number, body["ticket"], body.get("score"),
                               body.get("comment") or "")

@@ -69,9 +69,14 @@ def respond(fmt: str, root: str, data: Any, status: int = 200) -> Response:
 
 
 def errors(fmt: str, status: int, descriptions: list[str] | str) -> Response:
-    """The spec's error answer: `[{"code", "description"}]` / `<errors><error>…</error></errors>`.
-    An unknown format answers in JSON."""
+    """The spec's error answer: `[{"code", "description"}]` / `<errors><error>…</error></errors>`,
+    the descriptions in the request's language (see portal.errors.shown). An unknown format
+    answers in JSON."""
+    from portal.errors import shown
+
     if isinstance(descriptions, str):
         descriptions = [descriptions]
-    body = [{"code": status, "description": d} for d in descriptions]
-    return respond(fmt if fmt in FORMATS else "json", "errors", body, status)
+    body = [{"code": status, "description": shown(d)} for d in descriptions]
+    response = respond(fmt if fmt in FORMATS else "json", "errors", body, status)
+    response.vary.add("Accept-Language")
+    return response

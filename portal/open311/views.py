@@ -3,7 +3,9 @@
 Every endpoint ends in `.json` or `.xml`; any other extension answers 404 with a JSON error.
 Errors are the spec's list: `[{"code": 400, "description": "…"}]` or
 `<errors><error><code>400</code><description>…</description></error></errors>`, with that
-HTTP status and descriptions in Chinese.
+HTTP status and descriptions in the request's language: Chinese, or English for `?lang=en`, a
+`lang=en` cookie or `Accept-Language: en` (portal.i18n). Catalog texts and `status_notes` stay
+Chinese.
 
 Endpoints (under /open311/v2):
 - `GET discovery` — public.
@@ -44,17 +46,19 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from portal.access import ACCESS_ATTR, ENTERPRISE, public
+from portal.errors import shown
 from portal.extensions import db
 from portal.open311 import bp
 from portal.open311.formats import FORMATS, errors, respond
-from services.request_listing import Filters, visible_requests
 from services import accounts, directory, workflow
 from services import requests as reqsvc
 from services.errors import ServiceError, ValidationFailed
 from services.models import Request, Service, ServiceField
+from services.request_listing import Filters, visible_requests
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this facade's contract last changed (discovery `changeset` of the endpoint).
@@ -95,7 +99,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def _unknown_format(fmt: str):
     """Unknown extension → 404 (in JSON, the one format every client reads)."""
-    return errors("json", 404, f"不支持的格式：.{fmt[:20]}（请使用 .json 或 .xml）")
+    return errors("json", 404, _("不支持的格式：.%(fmt)s（请使用 .json 或 .xml）", fmt=fmt[:20]))
 
 
 def _known_format(view: Callable) -> Callable:
@@ -124,12 +128,12 @@ def api_key_required(roles: tuple[str, ...] | None = None) -> Callable:
                 return _unknown_format(fmt)
             key = (request.values.get("api_key") or "").strip()
             if not key:
-                return _unauthorized(fmt, "缺少 api_key：请在账号页面申请 API 令牌，并以 api_key 参数提交")
+                return _unauthorized(fmt, _("缺少 api_key：请在账号页面申请 API 令牌，并以 api_key 参数提交"))
             user = accounts.user_for_token(db.session, key)
             if user is None:
-                return _unauthorized(fmt, "api_key 无效、已作废或其账号已停用")
+                return _unauthorized(fmt, _("api_key 无效、已作废或其账号已停用"))
             if roles and user.role not in roles:
-                return errors(fmt, 403, "该 api_key 所属账号不能进行此操作（提交申请仅限企业账号）")
+                return errors(fmt, 403, _("该 api_key 所属账号不能进行此操作（提交申请仅限企业账号）"))
             g.open311_user = user
             return view(*args, fmt=fmt, **kwargs)
 
@@ -141,7 +145,8 @@ def api_key_required(roles: tuple[str, ...] | None = None) -> Callable:
 
 def _service_error(fmt: str, exc: ServiceError):
     if isinstance(exc, ValidationFailed) and exc.fields:
-        return errors(fmt, 400, [f"{_parameter(k)}：{v}" for k, v in exc.fields.items()])
+        return errors(fmt, 400, [_("%(label)s：%(message)s", label=_parameter(k), message=shown(v))
+                                 for k, v in exc.fields.items()])
     status = 400 if exc.status == 422 else exc.status
     return errors(fmt, status, exc.message)
 
@@ -239,7 +244,7 @@ def service_definition(service_code: str, fmt: str):
     except directory.NotFound:
         service = None
     if service is None or not service.online:
-        return errors(fmt, 404, f"没有可在线申请的服务：{service_code}")
+        return errors(fmt, 404, _("没有可在线申请的服务：%(code)s", code=service_code))
     data = {"service_code": service.code,
             "attributes": [_attribute_json(f, n) for n, f in enumerate(service.fields, 1)]}
     return respond(fmt, "service_definition", data)
@@ -285,7 +290,7 @@ def create_request(fmt: str):
     form = request.form
     service_code = (form.get("service_code") or "").strip()
     if not service_code:
-        return errors(fmt, 400, "service_code：请指定要申请的服务编码")
+        return errors(fmt, 400, _("service_code：请指定要申请的服务编码"))
     name = ((form.get("last_name") or "").strip() + (form.get("first_name") or "").strip())
     sub = reqsvc.Submission(
         services=[service_code], attributes={service_code: _attributes(form)},
@@ -367,7 +372,7 @@ def _parse_when(name: str, text: str, *, end: bool) -> tuple[datetime | None, bo
             return moment.astimezone(timezone.utc), True
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise BadParameter(f"{name} 应为 ISO 8601 时间，如 2026-01-31T08:00:00+08:00") from None
+        raise BadParameter(_("%(name)s 应为 ISO 8601 时间，如 2026-01-31T08:00:00+08:00", name=name)) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_local_tz())
     return moment.astimezone(timezone.utc), False
@@ -379,9 +384,9 @@ def _positive_int(name: str, text: str | None, default: int, maximum: int) -> in
     try:
         value = int(text.strip())
     except ValueError:
-        raise BadParameter(f"{name} 应为 1–{maximum} 的整数") from None
+        raise BadParameter(_("%(name)s 应为 1–%(max)s 的整数", name=name, max=maximum)) from None
     if not 1 <= value <= maximum:
-        raise BadParameter(f"{name} 应为 1–{maximum} 的整数")
+        raise BadParameter(_("%(name)s 应为 1–%(max)s 的整数", name=name, max=maximum))
     return value
 
 
@@ -393,19 +398,19 @@ def _filters(args: MultiDict) -> Filters:
     f = Filters()
     f.numbers = _split(args.get("service_request_id"))
     if len(f.numbers) > MAX_IDS:
-        raise BadParameter(f"service_request_id 一次最多 {MAX_IDS} 个")
+        raise BadParameter(_("service_request_id 一次最多 %(n)s 个", n=MAX_IDS))
     f.service_codes = _split(args.get("service_code"))
     f.status = {s.lower() for s in _split(args.get("status"))}
     if f.status - {"open", "closed"}:
-        raise BadParameter("status 只能是 open 或 closed")
-    f.start, _ = _parse_when("start_date", args.get("start_date") or "", end=False)
+        raise BadParameter(_("status 只能是 open 或 closed"))
+    f.start, _start_date_only = _parse_when("start_date", args.get("start_date") or "", end=False)
     end, date_only = _parse_when("end_date", args.get("end_date") or "", end=True)
     if date_only:
         f.end_exclusive = end
     else:
         f.end = end
     if f.start and end and (f.start >= end if date_only else f.start > end):
-        raise BadParameter("start_date 不能晚于 end_date")
+        raise BadParameter(_("start_date 不能晚于 end_date"))
     size = _positive_int("page_size", args.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     page = _positive_int("page", args.get("page"), 1, 1_000_000)
     if f.numbers:
@@ -445,8 +450,8 @@ def token_lookup(token: str, fmt: str):
     """The spec's token → service_request_id lookup. Requests are created synchronously and
     POST answers with the service_request_id itself, so no token is ever issued: every token
     is unknown."""
-    return errors(fmt, 404, f"未知的 token：{token[:64]}。本平台提交即受理，"
-                            "POST 直接返回 service_request_id，不签发 token")
+    return errors(fmt, 404, _("未知的 token：%(token)s。本平台提交即受理，"
+                              "POST 直接返回 service_request_id，不签发 token", token=token[:64]))
 
 
 # --------------------------------------------------------------------------- anything else
@@ -457,4 +462,4 @@ def not_found(rest: str = ""):
     """Unknown GET paths below /open311/v2 answer in the Open311 error format, not as a page."""
     ext = rest.rsplit(".", 1)[-1] if "." in rest.rsplit("/", 1)[-1] else "json"
     return errors(ext if ext in FORMATS else "json", 404,
-                  "没有这个 Open311 接口；可用接口见 discovery.json")
+                  _("没有这个 Open311 接口；可用接口见 discovery.json"))

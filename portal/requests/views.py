@@ -15,6 +15,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.access import ENTERPRISE, login_required, public
+from portal.admin.texts import message as refusal
+from portal.admin.texts import tr, translated
 from portal.extensions import db, limiter, search
 from portal.formtools import show_errors
 from portal.requests import bp
@@ -68,16 +70,16 @@ def _submission(form, groups, services, bundle, files=()) -> reqsvc.Submission:
 
 def _show_service_errors(form, groups, exc: ValidationFailed) -> None:
     names = {f"attributes.{s.code}.{g.field.code}": g.name for g in groups for s in g.services}
-    show_errors(form, ValidationFailed({names.get(k, k): v for k, v in exc.fields.items()}))
+    show_errors(form, translated(ValidationFailed({names.get(k, k): v for k, v in exc.fields.items()})))
 
 
 def _selection_or_error(source: MultiDict):
     try:
         return _selection(source), None
     except NotFound as exc:
-        return None, (exc.message, 404)
+        return None, (tr(exc.message), 404)
     except ValidationFailed as exc:
-        return None, ("；".join(exc.fields.values()), 422)
+        return None, (refusal(exc), 422)
 
 
 def _selection_problem(message: str, status: int):
@@ -163,7 +165,7 @@ def confirm():
     except ValidationFailed as exc:
         if "attachments" in exc.fields and len(exc.fields) == 1:
             return posted.render_preview(reqsvc.prepare(db.session, _user(), sub), exc.status,
-                                         exc.fields["attachments"])
+                                         tr(exc.fields["attachments"]))
         _show_service_errors(posted.form, posted.groups, exc)
         return posted.render_form(exc.status)
     if created:
@@ -201,7 +203,7 @@ def need():
             try:
                 req, created = reqsvc.submit(db.session, _user(), sub, current_app.config["UPLOAD_DIR"], need=True)
             except ValidationFailed as exc:
-                show_errors(form, exc)
+                show_errors(form, translated(exc))
             else:
                 if created:
                     flash(_("需求已提交给质量强县工作联席会议办公室，将为您分办到对口部门。申请编号 %(number)s，查询码 %(code)s。",
@@ -265,9 +267,8 @@ def rate(number: str, ticket: str):
         abort(404)
     except ServiceError as exc:
         db.session.expire_all()
-        message = "；".join(exc.fields.values()) if exc.fields else exc.message
         return _render_detail(reqsvc.get_request(db.session, _user(), number), exc.status,
-                              rating_errors={ticket: message})
+                              rating_errors={ticket: refusal(exc)})
     flash(_("感谢您的评价。"), "success")
     return redirect(url_for("requests.detail", number=number))
 
@@ -285,7 +286,7 @@ def withdraw(number: str):
     try:
         reqsvc.withdraw(db.session, _user(), number, form.reason.data or "")
     except Conflict as exc:
-        return _render_detail(req, 409, withdraw_error=exc.message)
+        return _render_detail(req, 409, withdraw_error=tr(exc.message))
     flash(_("申请已撤回。"), "success")
     return redirect(url_for("requests.detail", number=number))
 
@@ -307,7 +308,7 @@ def provide_info(number: str, ticket: str):
     except NotFound:
         abort(404)
     except ServiceError as exc:
-        message = "；".join(exc.fields.values()) if exc.fields else exc.message
+        message = refusal(exc)
         db.session.expire_all()
         return _render_detail(reqsvc.get_request(db.session, _user(), number), exc.status,
                               info_errors={ticket: message})
@@ -344,7 +345,7 @@ def progress():
         try:
             result = reqsvc.lookup_progress(db.session, form.number.data, form.query_code.data)
         except NotFound as exc:
-            form.form_errors.append(exc.message)
+            form.form_errors.append(tr(exc.message))
             status = 404
     elif form.errors:
         status = 400 if "csrf_token" in form.errors else 422

@@ -6,6 +6,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import STAFF, login_required
+from portal.admin.texts import message as refusal
+from portal.admin.texts import tr
 from portal.extensions import db, search
 from portal.params import ParamError, parse_queue_filter
 from portal.search import TicketSearchUnavailable
@@ -47,7 +49,7 @@ def queue():
     except ParamError as exc:
         error = exc.message
     except ServiceError as exc:
-        error = "；".join(exc.fields.values()) or exc.message
+        error = refusal(exc)
     bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
     return render_template("staff/queue.html", page=page, error=error, notice=notice, statuses=workflow.LABELS,
                            bureaus=bureaus, user=user), (400 if error else 200)
@@ -106,8 +108,7 @@ def act(number: str, action: str):
         abort(404)
     except ServiceError as exc:
         db.session.expire_all()
-        message = "；".join(exc.fields.values()) if exc.fields else exc.message
-        return _render_ticket(_ticket_or_404(number), exc.status, message, action)
+        return _render_ticket(_ticket_or_404(number), exc.status, refusal(exc), action)
     flash(_("已完成：%(label)s。", label=workflow.ACTIONS[action].label), "success")
     return redirect(url_for("staff.ticket", number=number))
 
@@ -123,7 +124,7 @@ def claim(number: str):
         tickets.claim(db.session, _user(), number, int(form.version.data) if form.version.data.isdigit() else None)
     except ServiceError as exc:
         db.session.expire_all()
-        return _render_ticket(_ticket_or_404(number), exc.status, exc.message)
+        return _render_ticket(_ticket_or_404(number), exc.status, tr(exc.message))
     flash(_("已认领。"), "success")
     return redirect(url_for("staff.ticket", number=number))
 
@@ -141,8 +142,7 @@ def assign(number: str):
                        int(form.version.data) if form.version.data.isdigit() else None)
     except ServiceError as exc:
         db.session.expire_all()
-        message = "；".join(exc.fields.values()) if exc.fields else exc.message
-        return _render_ticket(_ticket_or_404(number), exc.status, message)
+        return _render_ticket(_ticket_or_404(number), exc.status, refusal(exc))
     flash(_("已分派。"), "success")
     return redirect(url_for("staff.ticket", number=number))
 
@@ -166,8 +166,7 @@ def follow_up(rating_id: int):
     except NotFound:
         abort(404)
     except ServiceError as exc:
-        message = "；".join(exc.fields.values()) if exc.fields else exc.message
         return render_template("staff/follow_ups.html", items=ratings.open_follow_ups(db.session, _user()),
-                               form=form, labels=ratings.LABELS, error=message), exc.status
+                               form=form, labels=ratings.LABELS, error=refusal(exc)), exc.status
     flash(_("回访情况已记录，企业可以再评价一次。"), "success")
     return redirect(url_for("staff.follow_ups"))
