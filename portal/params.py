@@ -6,6 +6,9 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from services.texts import Text
+from services.workflow import N_
+
 MAX_PAGE = 10_000
 
 
@@ -31,7 +34,7 @@ def _int(args: MultiDict, name: str, default: int, low: int, high: int) -> int:
     if raw == "":
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ParamError(name, f"{name} 应为 {low} 到 {high} 之间的整数")
+        raise ParamError(name, Text(N_("%(name)s 应为 %(low)s 到 %(high)s 之间的整数"), name=name, low=low, high=high))
     return int(raw)
 
 
@@ -40,7 +43,7 @@ def parse_catalog_query(args: MultiDict, default_per_page: int, max_per_page: in
     online_raw = args.get("online", "").strip().lower()
     online = {"": None, "true": True, "1": True, "false": False, "0": False}.get(online_raw, "bad")
     if online == "bad":
-        raise ParamError("online", "online 应为 true 或 false")
+        raise ParamError("online", Text(N_("%(name)s 应为 true 或 false"), name="online"))
     return CatalogQuery(
         q=args.get("q", ""),
         category=args.get("category", "").strip() or None,
@@ -59,7 +62,7 @@ def parse_date(args: MultiDict, name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ParamError(name, "日期格式应为 2026-12-01") from None
+        raise ParamError(name, Text(N_("日期格式应为 2026-12-01"))) from None
 
 
 def parse_queue_filter(args: MultiDict):
@@ -73,7 +76,7 @@ def parse_queue_filter(args: MultiDict):
     mine = flags.get(args.get("mine", "").strip().lower(), "bad")
     for name, value in (("overdue", overdue), ("mine", mine)):
         if value == "bad":
-            raise ParamError(name, f"{name} 应为 true 或 false")
+            raise ParamError(name, Text(N_("%(name)s 应为 true 或 false"), name=name))
     who = args.get("who", "")
     return QueueFilter(status=args.get("status") or None, service=args.get("service") or None,
                        mine=who == "mine" or mine is True, unassigned=who == "unassigned",

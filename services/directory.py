@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 from search_index import Hit, SearchResult
 from services.catalog import public_services_query
 from services.models import Bureau, Category, Service
+from services.texts import Text as _msg
+from services.workflow import N_
 
 
 class NotFound(LookupError):
@@ -140,9 +142,9 @@ def search_services(session: Session, index: Any, q: str = "", *, category: str 
                     per_page: int = 10, highlight: bool = True) -> Found:
     """Search the catalog and join the hits to their services (stale hits are dropped)."""
     if category and session.scalar(select(Category.id).where(Category.code == category)) is None:
-        raise BadQuery("category", f"未知的服务类别：{category}")
+        raise BadQuery("category", _msg(N_("未知的服务类别：%(code)s"), code=category))
     if bureau and session.scalar(select(Bureau.id).where(Bureau.code == bureau)) is None:
-        raise BadQuery("bureau", f"未知的责任单位：{bureau}")
+        raise BadQuery("bureau", _msg(N_("未知的责任单位：%(code)s"), code=bureau))
     result = index.search(q or "", category=category or None, bureau=bureau or None, online=online,
                           page=page, per_page=per_page, highlight=highlight)
     codes = [h.code for h in result.hits]

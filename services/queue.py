@@ -21,7 +21,9 @@ from services.models import (
     ticket_deadline,
     ticket_is_open,
 )
+from services.texts import Text as _msg
 from services.tickets import BEIJING, due_state, local_today, sees_everything
+from services.workflow import N_
 
 FAR = date(9999, 12, 31)
 OPEN_STATUSES = OPEN_TICKET_STATUSES
@@ -63,7 +65,7 @@ def parse_cursor(cursor: str | None) -> tuple[date, int] | None:
         day, ticket_id = cursor.split("_", 1)
         return date.fromisoformat(day), int(ticket_id)
     except ValueError:
-        raise ValidationFailed({"after": "翻页参数无效，请回到第一页"}) from None
+        raise ValidationFailed({"after": _msg(N_("翻页参数无效，请回到第一页"))}) from None
 
 
 def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = None, limit: int = 50,
@@ -76,7 +78,7 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
         conditions.append(ticket_is_open())
     elif f.status != "all":
         if f.status not in workflow.LABELS:
-            raise ValidationFailed({"status": "未知的状态"})
+            raise ValidationFailed({"status": _msg(N_("未知的状态"))})
         conditions.append(Ticket.status == f.status)
     if f.service:
         conditions.append(Ticket.id.in_(select(RequestItem.ticket_id).join(Service)
@@ -95,9 +97,9 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
             # due today or within one working day: the deadline is not after the next working day
             conditions += [active, deadline >= today, deadline <= calendar.add_workdays(today, 1)]
     elif f.due:
-        raise ValidationFailed({"due": "期限筛选只能是 soon 或 overdue"})
+        raise ValidationFailed({"due": _msg(N_("期限筛选只能是 soon 或 overdue"))})
     if f.submitted_from and f.submitted_to and f.submitted_from > f.submitted_to:
-        raise ValidationFailed({"submitted_from": "开始日期不能晚于结束日期"})
+        raise ValidationFailed({"submitted_from": _msg(N_("开始日期不能晚于结束日期"))})
     if f.submitted_from:
         conditions.append(Ticket.created_at >= _start_of(f.submitted_from))
     if f.submitted_to:

@@ -185,3 +185,11 @@ def test_staff_action_refusals_in_english(app, client):
     response = client.post(form["action"], data=data)
     assert response.status_code == 409
     assert soup(response).select_one("#action-error").get_text().startswith("Someone else has just updated")
+
+
+def test_bad_query_parameters_are_explained_in_english_too(app, client):
+    api = client.get("/api/v1/services?per_page=500", headers={"Accept-Language": "en"}).get_json()["error"]
+    assert api["code"] == "bad_parameter" and api["fields"]["per_page"].startswith("per_page must be a whole number")
+    api = client.get("/api/v1/services?category=nope", headers={"Accept-Language": "en"}).get_json()["error"]
+    assert api["fields"]["category"] == "Unknown service category: nope"
+    assert client.get("/api/v1/services?category=nope").get_json()["error"]["fields"]["category"] == "未知的服务类别：nope"

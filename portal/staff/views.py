@@ -47,7 +47,7 @@ def queue():
                 notice = exc.message
         page = queuesvc.queue(db.session, user, f, after=args.get("after") or None)
     except ParamError as exc:
-        error = exc.message
+        error = tr(exc.message)
     except ServiceError as exc:
         error = refusal(exc)
     bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
