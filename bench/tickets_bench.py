@@ -444,8 +444,7 @@ def _deep_cursor_sql(user_id: int, status: str | None, depth_rows: int) -> tuple
     from sqlalchemy import and_, func, select
 
     from portal.extensions import db
-    from services import queue as queuesvc
-    from services.models import Ticket, User
+    from services.models import Ticket, User, ticket_deadline, ticket_is_open
     from services.tickets import visible_tickets_clause
 
     s = db.session
@@ -453,8 +452,8 @@ def _deep_cursor_sql(user_id: int, status: str | None, depth_rows: int) -> tuple
         user = s.get(User, user_id)
         conds = [visible_tickets_clause(user)]
         if status in (None, "open"):
-            conds.append(Ticket.status.in_(queuesvc.OPEN_STATUSES))
-        dl = queuesvc.deadline_column()
+            conds.append(ticket_is_open())
+        dl = ticket_deadline()
         total = s.scalar(select(func.count(Ticket.id)).where(and_(*conds))) or 0
         if total <= PAGE:
             return None, total

@@ -4,13 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, func, literal_column, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services import workdays, workflow
 from services.errors import ValidationFailed
 from services.models import (
-    OPEN_TICKET_STATUSES,
     Bureau,
     CoHandler,
     Request,
@@ -22,11 +21,9 @@ from services.models import (
     ticket_is_open,
 )
 from services.texts import Text as _msg
-from services.tickets import BEIJING, due_state, local_today, sees_everything
+from services.tickets import BEIJING, due_state, local_today, visibility_branches
 from services.workflow import N_
 
-FAR = date(9999, 12, 31)
-OPEN_STATUSES = OPEN_TICKET_STATUSES
 #: Counting stops here: "超过 10000 件" is as useful as an exact figure and costs a bounded scan.
 COUNT_CAP = 10_000
 
@@ -48,14 +45,9 @@ class QueueFilter:
 class QueuePage:
     tickets: list[Ticket]
     next_cursor: str | None
-    total: int                       # at most COUNT_CAP + 1 ...
-    total_capped: bool = False       # ... and then True: "more than COUNT_CAP"
+    total: int                       # at most COUNT_CAP ...
+    total_capped: bool = False       # ... and True when there are more
     due_states: dict[int, str] = field(default_factory=dict)
-
-
-def deadline_column():
-    """The date that matters now: acceptance deadline until accepted, then the handling deadline."""
-    return ticket_deadline()
 
 
 def parse_cursor(cursor: str | None) -> tuple[date, int] | None:
@@ -72,7 +64,7 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
           calendar: workdays.Calendar | None = None, today: date | None = None) -> QueuePage:
     calendar = calendar or workdays.Calendar.from_session(session)
     today = today or local_today()
-    deadline = deadline_column()
+    deadline = ticket_deadline()
     conditions = []
     if f.status in (None, "", "open"):
         conditions.append(ticket_is_open())
@@ -112,17 +104,15 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
     # One ordered, limited query per visibility branch (own bureau / co-handled), merged here:
     # each is an index range scan on (bureau, deadline, id), where one query with "bureau OR
     # co-handled" would read and sort every matching ticket.
-    for branch in _visibility_branches(user):
+    for branch in visibility_branches(user):
         where = and_(branch, *conditions)
-        total += session.scalar(select(func.count()).select_from(
-            select(Ticket.id).where(where).limit(COUNT_CAP + 1 - total).subquery())) or 0
+        if total <= COUNT_CAP:  # count up to one past the cap, over all branches together
+            total += session.scalar(select(func.count()).select_from(
+                select(Ticket.id).where(where).limit(COUNT_CAP + 1 - total).subquery())) or 0
         page = select(deadline, Ticket.id).where(where)
         if cursor:
-            page = page.where(tuple_(deadline, Ticket.id) > tuple_(literal_column(f"'{cursor[0].isoformat()}'",
-                                                                                  deadline.type), cursor[1]))
-        keys.update((_as_date(d), i) for d, i in session.execute(page.order_by(deadline, Ticket.id).limit(limit + 1)))
-        if total > COUNT_CAP:
-            total = COUNT_CAP + 1
+            page = page.where(tuple_(deadline, Ticket.id) > tuple_(*cursor))
+        keys.update(tuple(row) for row in session.execute(page.order_by(deadline, Ticket.id).limit(limit + 1)))
     ordered = sorted(keys)[:limit + 1]
     more = len(ordered) > limit
     ordered = ordered[:limit]
@@ -137,18 +127,6 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
     next_cursor = f"{ordered[-1][0].isoformat()}_{ordered[-1][1]}" if more and ordered else None
     return QueuePage(rows, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP,
                      {t.id: due_state(calendar, t, today) for t in rows})
-
-
-def _visibility_branches(user: User) -> list:
-    """Disjoint WHERE clauses whose union is what this staff member may see."""
-    if sees_everything(user):
-        return [True]
-    co = select(CoHandler.ticket_id).where(CoHandler.bureau_id == user.bureau_id)
-    return [Ticket.bureau_id == user.bureau_id, and_(Ticket.id.in_(co), Ticket.bureau_id != user.bureau_id)]
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _start_of(day: date) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -84,12 +84,18 @@ def search_scope(user: User) -> set[int] | None:
     return {user.bureau_id} if user.bureau_id is not None else set()
 
 
+def visibility_branches(user: User) -> list:
+    """Disjoint WHERE clauses whose union is what this staff member may see: their bureau's
+    tickets and the ones it co-handles (everything for supervisors and admins)."""
+    if sees_everything(user):
+        return [True]
+    co = select(CoHandler.ticket_id).where(CoHandler.bureau_id == user.bureau_id)
+    return [Ticket.bureau_id == user.bureau_id, and_(Ticket.id.in_(co), Ticket.bureau_id != user.bureau_id)]
+
+
 def visible_tickets_clause(user: User):
     """A WHERE clause limiting tickets to what this staff member may see."""
-    if sees_everything(user):
-        return True
-    co = select(CoHandler.ticket_id).where(CoHandler.bureau_id == user.bureau_id)
-    return or_(Ticket.bureau_id == user.bureau_id, Ticket.id.in_(co))
+    return or_(*visibility_branches(user))
 
 
 def get_ticket(session: Session, user: User, number: str) -> Ticket:
