@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.texts import tr
 from services.texts import Text
 from services.workflow import N_
 
@@ -25,8 +26,6 @@ def shown(message):
     """A message in the request's language: a services.texts.Text is translated;
     a plain string is looked up as a msgid (those already translated, or data, come back as
     they are)."""
-    from portal.admin.texts import tr  # not at the top: the admin package imports much of the portal
-
     if isinstance(message, Text):
         return str(tr(message))
     return _(message) if isinstance(message, str) and message else message

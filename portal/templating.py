@@ -67,6 +67,7 @@ def unread_notifications() -> int:
 def init_app(app: Flask) -> None:
     from flask_babel import gettext
 
+    from portal.texts import tr
     from services.requests import display_value
     from services.workflow import label
 
@@ -76,6 +77,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
                                  status_label=status_label, attrs=attrs, zh=zh,
                                  unread_notifications=unread_notifications)
-    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=filesize)
+    # `{{ value|service_text }}`: a services.texts.Text (message, warning, label) in the page language.
+    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=filesize, service_text=tr)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -11,7 +11,7 @@ refuses.
 No Flask imports: the pages call these functions, and a CLI or API could call the same ones.
 Labels are Chinese msgids marked with N_ (or `pgettext` where the English depends on the place);
 messages are `Text`: the Chinese text as a str that also keeps its msgid and values, so the web
-layer can show it in the page language (portal.admin.texts). Nothing stored changes with it.
+layer can show it in the page language (portal.texts). Nothing stored changes with it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A service raises or returns its Chinese text as a `Text`: a str (so the API, the command line and
 the tests see the Chinese), which also keeps its msgid (marked with N_ so the extractor finds it)
-and the values filled into it; portal/admin/texts.py translates it for the page. No imports from
+and the values filled into it; portal/texts.py translates it for the page. No imports from
 the rest of services/, so every service module can use it.
 """
 from __future__ import annotations

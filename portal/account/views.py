@@ -16,11 +16,11 @@ from portal.account.forms import (
     ResetRequestForm,
     TokenForm,
 )
-from portal.admin.texts import tr, translated
 from portal.extensions import db, limiter
 from portal.formtools import show_errors
 from portal.i18n import safe_next
 from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
+from portal.texts import tr, translated
 from services import accounts, notify
 from services.errors import NotFound, ServiceError, ValidationFailed
 

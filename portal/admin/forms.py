@@ -26,9 +26,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.admin.texts import tr
 from portal.formtools import choices, label_choices
 from portal.templating import category_label
+from portal.texts import tr
 from services import admin, admin_catalog, admin_routing, reference
 from services.admin_catalog import (
     DATATYPE_LABELS,

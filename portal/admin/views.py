@@ -29,11 +29,11 @@ from portal.admin.forms import (
     set_service_choices,
     show_guide_errors,
 )
-from portal.admin.texts import audit_labels, labels, translated
-from portal.admin.texts import message as _message  # what a service refused, in the page language
 from portal.extensions import db
 from portal.formtools import choices
 from portal.formtools import show_errors as _show_errors
+from portal.texts import audit_labels, labels, translated
+from portal.texts import message as _message  # what a service refused, in the page language
 from services import admin, admin_catalog, admin_routing, catalog, reference
 from services.errors import NotFound, ServiceError, ValidationFailed
 

@@ -15,8 +15,6 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.access import ENTERPRISE, login_required, public
-from portal.admin.texts import message as refusal
-from portal.admin.texts import tr, translated
 from portal.extensions import db, limiter, search
 from portal.formtools import show_errors
 from portal.requests import bp
@@ -31,6 +29,8 @@ from portal.requests.forms import (
     new_key,
 )
 from portal.security import LOOKUP_LIMIT
+from portal.texts import message as refusal
+from portal.texts import tr, translated
 from services import directory, ratings, uploads, workflow
 from services import requests as reqsvc
 from services.errors import Conflict, NotFound, ServiceError, ValidationFailed

@@ -6,8 +6,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import STAFF, login_required
-from portal.admin.texts import message as refusal
-from portal.admin.texts import tr
 from portal.extensions import db, search
 from portal.params import ParamError, parse_queue_filter
 from portal.search import TicketSearchUnavailable
@@ -19,6 +17,8 @@ from portal.staff.forms import (
     FollowUpForm,
     bureau_choices,
 )
+from portal.texts import message as refusal
+from portal.texts import tr
 from services import queue as queuesvc
 from services import ratings, tickets, uploads, workdays, workflow
 from services.errors import NotFound, ServiceError

@@ -1,4 +1,4 @@
-"""The labels and messages of services.admin* in the page language.
+"""Labels and messages from services/ in the page language.
 
 The services hand out Chinese: label dicts whose values are msgids marked with N_ (or with
 `pgettext("audit", …)` for the audit log's entity and action names), and messages as
