@@ -20,7 +20,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -72,7 +71,7 @@ def log(msg: str = "") -> None:
 
 
 # --------------------------------------------------------------------------- processes
-from procs import PROCS  # noqa: E402  (bench/procs.py)
+from procs import PROCS, free_port  # noqa: E402  (bench/procs.py)
 
 
 def _on_sigterm(signum, _frame):
@@ -161,12 +160,6 @@ def run_cli(cmd: list[str], env: dict[str, str], timeout: float, label: str,
     finally:
         PROCS.stop(proc)
     return proc.returncode, "\n".join(output), time.perf_counter() - t0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

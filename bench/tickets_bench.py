@@ -27,7 +27,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics as pystats
 import subprocess
 import sys
@@ -155,17 +154,11 @@ class CpuMeter:
 
 
 # =========================================================================== processes
-from procs import PROCS  # noqa: E402  (bench/procs.py)
+from procs import PROCS, free_port  # noqa: E402  (bench/procs.py)
 
 
 def _on_signal(signum, _frame):
     raise KeyboardInterrupt if signum == signal.SIGINT else SystemExit(128 + signum)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Gunicorn:

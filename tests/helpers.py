@@ -1,6 +1,8 @@
 """Helpers for tests that need accounts, logins and forms with CSRF tokens."""
 from __future__ import annotations
 
+import socket
+
 from bs4 import BeautifulSoup
 
 from portal.extensions import db
@@ -56,3 +58,10 @@ def login(client, username: str, password: str = PASSWORD):
 
 def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.data, "html.parser")
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (the socket is closed again at once)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,12 +40,6 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, every: 
             extra = f"\n{details()}" if details is not None else ""
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{extra}")
         time.sleep(every)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children(pid: int) -> set[int]:

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from services.models import Request, RequestItem, SearchOutbox, Ticket
-from tests.helpers import USCC_A, USCC_B, make_enterprise, token_for
+from tests.helpers import USCC_A, USCC_B, free_port, make_enterprise, token_for
 
-from .conftest import PYTHON, children, fault_env, free_port, http_json, paused_pid, wait_for
+from .conftest import PYTHON, children, fault_env, http_json, paused_pid, wait_for
 
 SUBMISSIONS = 36
 THREADS = 6

@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.header import decode_header, make_header
@@ -25,7 +24,7 @@ from services import accounts, mail, workflow
 from services import requests as reqsvc
 from services import tickets as ticketsvc
 from services.models import Notification, OutboxMessage, Ticket, TicketEvent
-from tests.helpers import PASSWORD, USCC_A, USCC_B, csrf, csrf_from, login, make_enterprise, make_staff
+from tests.helpers import PASSWORD, USCC_A, USCC_B, csrf, csrf_from, free_port, login, make_enterprise, make_staff
 
 SITE = "澧县质量基础设施一站式服务平台"
 
@@ -59,13 +58,6 @@ class Collector:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (the socket is closed again at once)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpServer:
