@@ -473,7 +473,7 @@ def bench_search(cfg: dict, tmp: Path, results: dict, profile: bool) -> None:
 
     section["in_process"] = {}
     for mode, what in (("client", "Flask test client, GET /api/v1/services"),
-                       ("service", "services.directory.search_services (search + database join)"),
+                       ("service", "services.catalog.directory.search_services (search + database join)"),
                        ("index", "CatalogIndex.search alone")):
         log(f"  in-process ({what}) …")
         data = run_json([str(VENV_BIN / "python"), str(BENCH_DIR / "inprocess.py"), "search", "--mode", mode,

@@ -6,14 +6,14 @@ for the served app. Each mode prints one JSON document on stdout.
     search  --mode client|service|index --queries FILE
         Latency of the catalog search without HTTP: `client` goes through the Flask test client
         (`GET /api/v1/services?q=…`: routing, parameter parsing, search, JSON), `service` calls
-        `services.directory.search_services` in an app context (search + join to the
+        `services.catalog.directory.search_services` in an app context (search + join to the
         database), `index` calls `CatalogIndex.search` alone (the search engine). FILE holds
         {"warmup": [params, …], "measure": [params, …]} where params is {"q": …} plus optional
         "category"/"bureau" filters.
 
     pages   --url URL … [--bare] [--iterations N] [--profile]
         Where a page's time goes: ms per request through the test client, split into
-        `services.directory` calls (database reads + search), `CatalogIndex.search`, template
+        `services.catalog.directory` calls (database reads + search), `CatalogIndex.search`, template
         rendering and the rest (Flask, Werkzeug, Babel, …); SQL statements per request; with
         --profile, the top functions of a cProfile run over the same requests.
 
@@ -77,12 +77,12 @@ class Timers:
 
 
 def instrument(app, timers: Timers) -> None:
-    """Time services.directory calls, CatalogIndex.search, template rendering and SQL."""
+    """Time services.catalog.directory calls, CatalogIndex.search, template rendering and SQL."""
     from flask import before_render_template, template_rendered
     from sqlalchemy import event
 
     from portal.extensions import db
-    from services import directory
+    from services.catalog import directory
 
     for name in ("overview", "get_category", "services_in_category", "categories_with_counts", "get_service",
                  "related_services", "bureaus_with_counts", "get_bureau", "services_of_bureau", "lookup_names",
@@ -142,7 +142,7 @@ def mode_search(args) -> dict:
             r.get_data()
     elif args.mode == "service":
         from portal.extensions import db, search
-        from services import directory
+        from services.catalog import directory
 
         def call(params: dict) -> None:
             p = dict(params)

@@ -5,11 +5,11 @@
     .venv/bin/python bench/tickets_bench.py                # 1,000,000 tickets
     .venv/bin/python bench/tickets_bench.py --reuse --keep # on the database of an earlier run
 
-1. staff queue (services.queue.queue in-process, GET /api/v1/tickets over HTTP): first and deep page
+1. staff queue (services.tickets.queue.queue in-process, GET /api/v1/tickets over HTTP): first and deep page
    (page 200 by the keyset cursor) for an amr handler, a small bureau's handler and a supervisor,
    plus EXPLAIN ANALYZE of the deep-page SQL;
 2. ticket search (TicketIndex.search) with and without a bureau filter;
-3. the supervisor dashboard (/dashboard and services.statistics) over one year;
+3. the supervisor dashboard (/dashboard and services.stats.reports) over one year;
 4. 200 concurrent submitters (POST /api/v1/requests, some keys sent twice) against gunicorn -w 4 with
    SEARCH_SYNC=indexer and `flask --app portal search sync --follow`: lost / duplicated / 5xx and the
    index catch-up time.
@@ -45,7 +45,7 @@ VENV_BIN = REPO / ".venv" / "bin"
 TARGET_MS = 50.0  # queue pages and ticket search p95 at 1,000,000 tickets
 CATCH_UP_S = 5.0  # every new ticket searchable within 5 s of the last submission
 SMALL_BUREAU = "water"
-PAGE = 50  # the queue's page size (services.queue default, API default)
+PAGE = 50  # the queue's page size (services.tickets.queue default, API default)
 DEEP_PAGE = 200
 
 
@@ -280,7 +280,7 @@ def preflight_index(ctx: Ctx) -> dict[str, Any]:
 
     from portal.extensions import db, search
     from search_index.tickets import TicketIndexUnavailable
-    from services import search_sync
+    from services import outbox as search_sync
 
     try:
         n = search.tickets.doc_count()
@@ -312,7 +312,7 @@ def prepare_accounts(ctx: Ctx) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from portal.extensions import db
-    from services import accounts
+    from services.accounts import users as accounts
     from services.models import Bureau, Request, Ticket, User
 
     s = db.session
@@ -418,10 +418,10 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _queue_call(user_id: int, status: str | None, after: str | None):
-    """services.queue.queue as a page request runs it: a fresh session, the user loaded, the call."""
+    """services.tickets.queue.queue as a page request runs it: a fresh session, the user loaded, the call."""
     from portal.extensions import db
-    from services import queue as queuesvc
     from services.models import User
+    from services.tickets import queue as queuesvc
 
     s = db.session
     try:
@@ -438,7 +438,7 @@ def _deep_cursor_sql(user_id: int, status: str | None, depth_rows: int) -> tuple
 
     from portal.extensions import db
     from services.models import Ticket, User, ticket_deadline, ticket_is_open
-    from services.tickets import visible_tickets_clause
+    from services.tickets.actions import visible_tickets_clause
 
     s = db.session
     try:
@@ -978,10 +978,10 @@ def bench_dashboard(ctx: Ctx) -> dict[str, Any]:
     from tickets_gen import BENCH_PASSWORD
 
     from portal.extensions import db
-    from services import statistics as stats
-    from services import workdays
+    from services.core.clock import local_today
     from services.models import Ticket, User
-    from services.tickets import local_today
+    from services.stats import reports as stats
+    from services.tickets import workdays
 
     today = local_today()
     dfrom = today - timedelta(days=364)

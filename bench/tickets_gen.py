@@ -10,7 +10,7 @@ Steps (each timed, summary printed and written to <instance>/bench-tickets.json)
 1. (Re)create the database (only names starting with ``portal_bench`` unless --force) and run
    ``flask --app portal init`` with PORTAL_INSTANCE_PATH / PORTAL_SQLALCHEMY_DATABASE_URI pointing at
    it: Alembic schema, bundled bureaus and catalog, bundles, routing rules.
-2. Enterprises (~20,000, valid 统一社会信用代码: services.uscc.check_character), their accounts, bureau
+2. Enterprises (~20,000, valid 统一社会信用代码: services.accounts.uscc.check_character), their accounts, bureau
    staff (handlers, leads, joint-office supervisors), then requests (1-3 services, bundles, 我有需求),
    tickets (one per responsible bureau), request items with request-field values, timelines, 好差评
    ratings and 协办 rows, streamed with PostgreSQL COPY (psycopg ``cursor.copy``) over one connection
@@ -19,7 +19,7 @@ Steps (each timed, summary printed and written to <instance>/bench-tickets.json)
    days, due_date = acceptance + promised working days + 补正 pause, closed_at ...), evaluated at
    *now*: old tickets are mostly closed, recent ones open, a few stuck ones overdue (some 督办).
 3. VACUUM ANALYZE (what autovacuum would have done on a live database).
-4. The ticket index from the database: services.search_sync.iter_ticket_docs -> TicketIndex.rebuild
+4. The ticket index from the database: services.outbox.iter_ticket_docs -> TicketIndex.rebuild
    with progress, timed (doc loading vs. Whoosh); the rate over the first 50,000 documents is
    extrapolated to the full count. --index-limit K indexes only the first K tickets (by id).
 """
@@ -167,11 +167,11 @@ def flask_init(instance: Path, dbname: str, server: str) -> float:
 
 
 class FastCalendar:
-    """services.workdays.Calendar precomputed over a range of Beijing days (offsets from `first`):
+    """services.tickets.workdays.Calendar precomputed over a range of Beijing days (offsets from `first`):
     the same answers (checked on samples), in O(1)."""
 
     def __init__(self, first: date, last: date) -> None:
-        from services.workdays import Calendar
+        from services.tickets.workdays import Calendar
 
         self.cal = Calendar()
         self.first = first
@@ -209,7 +209,7 @@ class FastCalendar:
         return (self.base_epoch_day + off) * DAY - BJ + hour * 3600
 
     def self_check(self, rng: random.Random, samples: int = 400) -> None:
-        from services import workdays
+        from services.tickets import workdays
 
         top = len(self.flags) - 80
         for _ in range(samples):
@@ -390,13 +390,13 @@ REPLIES = [
 COMMENTS_GOOD = ["办事效率高", "服务态度好", "材料要求讲得很清楚", "上门服务很方便", "一次就办好了", "", "", ""]
 COMMENTS_BAD = ["等待时间有点长", "流程还需优化", "多次补材料，比较麻烦", "电话不好打通"]
 
-# ticket statuses (services.workflow)
+# ticket statuses (services.tickets.workflow)
 SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO = "submitted", "accepted", "in_progress", "need_info"
 COMPLETED, REJECTED, RETURNED, WITHDRAWN = "completed", "rejected", "returned", "withdrawn"
 
 
 def make_uscc(rng: random.Random, used: set[str], coop: bool = False) -> str:
-    from services.uscc import CHARSET, check_character
+    from services.accounts.uscc import CHARSET, check_character
 
     while True:
         body = ("93" if coop else "91") + "430723" + "".join(rng.choice(CHARSET) for _ in range(9))
@@ -716,8 +716,8 @@ class CopyStreams:
 
 class Generator:
     def __init__(self, conn, n_tickets: int, n_enterprises: int, seed: int, now: float) -> None:
-        from services import accounts
-        from services.reference import TOWNSHIPS
+        from services.accounts import users as accounts
+        from services.accounts.reference import TOWNSHIPS
 
         self.rng = random.Random(seed)
         self.n = n_tickets
@@ -1327,7 +1327,7 @@ def accumulate(values: Iterable[float]) -> list[float]:
 
 
 def request_status(statuses: list[str]) -> str:
-    from services import workflow
+    from services.tickets import workflow
 
     return workflow.request_status(statuses)
 
@@ -1339,7 +1339,7 @@ def timed_rebuild(index: Any, session: Any, n: int, label: str) -> dict[str, Any
     """index.rebuild(iter_ticket_docs(session) limited to n) with a progress bar and a time split:
     database + ORM + ticket_doc (time spent inside iter_ticket_docs), the index's own work (the
     rest), and how long the rebuild ran after its input was exhausted (final commit, install)."""
-    from services import search_sync
+    from services import outbox as search_sync
 
     bar = Progress(n, label, "docs")
     doc_time = 0.0
@@ -1396,7 +1396,7 @@ def build_index(
     out: dict[str, Any] = {}
     with app.app_context():
         from portal.extensions import db, search
-        from services import search_sync
+        from services import outbox as search_sync
 
         session = db.new_session()
         total = search_sync.count_tickets(session)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from services.core.schema import include_object
 from services.models import Base
-from services.schema import include_object
 
 config = context.config
 target_metadata = Base.metadata

@@ -61,7 +61,7 @@ def token_required(roles: Iterable[str] | None = None) -> Callable[[F], F]:
         def wrapper(*args, **kwargs):
             from portal.errors import api_error
             from portal.extensions import db
-            from services import accounts
+            from services.accounts import users as accounts
 
             header = request.headers.get("Authorization", "")
             token = header[7:].strip() if header.lower().startswith("bearer ") else ""

@@ -12,11 +12,18 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from portal.extensions import db, search
-from services import accounts, catalog, mail, schema, search_sync, seed, tickets
-from services.catalog import CatalogError
-from services.catalog_io import read_catalog_file, write_catalog_file
-from services.errors import NotFound, ValidationFailed
-from services.models import User, utcnow
+from services import outbox as search_sync
+from services import seed
+from services.accounts import users as accounts
+from services.catalog import records as catalog
+from services.catalog.formats import read_catalog_file, write_catalog_file
+from services.catalog.records import CatalogError
+from services.core import schema
+from services.core.clock import utcnow
+from services.core.errors import NotFound, ValidationFailed
+from services.models import User
+from services.tickets import actions as tickets
+from services.tickets import mail
 
 
 @contextmanager

@@ -10,11 +10,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.texts import tr
-from services.texts import Text
-from services.workflow import N_
+from services.core.texts import N_, Text
 
 # Messages that reach the API as plain strings from modules that do not translate them
-# (services.errors' default, portal.access): marked here so that the extractor finds them.
+# (services.core.errors' default, portal.access): marked here so that the extractor finds them.
 PLAIN_MESSAGES = (
     N_("提交的内容有误，请按提示修改。"),
     N_("需要有效的 API 令牌（Authorization: Bearer <token>）"),
@@ -23,7 +22,7 @@ PLAIN_MESSAGES = (
 
 
 def shown(message):
-    """A message in the request's language: a services.texts.Text is translated;
+    """A message in the request's language: a services.core.texts.Text is translated;
     a plain string is looked up as a msgid (those already translated, or data, come back as
     they are)."""
     if isinstance(message, Text):

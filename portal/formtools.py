@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from services.errors import ValidationFailed
+from services.core.errors import ValidationFailed
 
 
 def show_errors(form: FlaskForm, exc: ValidationFailed) -> None:

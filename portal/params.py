@@ -6,8 +6,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from services.texts import Text
-from services.workflow import N_
+from services.core.texts import N_, Text
 
 MAX_PAGE = 10_000
 
@@ -69,7 +68,7 @@ def parse_queue_filter(args: MultiDict):
     """The staff queue's filters, as the queue page and the tickets API spell them:
     status, service, bureau, who=mine|unassigned (or mine=true), due=soon|overdue (or
     overdue=true), from, to (submission dates)."""
-    from services.queue import QueueFilter
+    from services.tickets.queue import QueueFilter
 
     flags = {"": None, "true": True, "1": True, "false": False, "0": False}
     overdue = flags.get(args.get("overdue", "").strip().lower(), "bad")

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from search_index import CatalogIndex
 from search_index.tickets import TicketIndex, TicketIndexUnavailable
-from services import search_sync
-from services.errors import ServiceError
+from services import outbox as search_sync
+from services.core.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class SearchExtension:
 
         def docs_provider() -> Iterator[dict]:
             # Called when the catalog index is missing or unreadable: rebuild from the database.
-            from services.catalog import iter_docs
+            from services.catalog.records import iter_docs
 
             with Session(bind=state.engine) as session:
                 yield from iter_docs(session)

@@ -5,7 +5,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db, login_manager
-from services import accounts
+from services.accounts import users as accounts
 
 
 def init_app(app: Flask) -> None:

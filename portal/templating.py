@@ -1,13 +1,13 @@
 """Template globals and filters shared by every page."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+from services.core.clock import BEIJING
 
 
 def url_with(**changes) -> str:
@@ -59,7 +59,7 @@ def unread_notifications() -> int:
     from flask_login import current_user
 
     from portal.extensions import db
-    from services.notify import unread_count
+    from services.tickets.notify import unread_count
 
     return unread_count(db.session, current_user) if current_user.is_authenticated else 0
 
@@ -68,8 +68,8 @@ def init_app(app: Flask) -> None:
     from flask_babel import gettext
 
     from portal.texts import tr
-    from services.requests import display_value
-    from services.workflow import label
+    from services.requests.submission import display_value
+    from services.tickets.workflow import label
 
     def status_label(status: str) -> str:
         return gettext(label(status))
@@ -77,7 +77,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
                                  status_label=status_label, attrs=attrs, zh=zh,
                                  unread_notifications=unread_notifications)
-    # `{{ value|service_text }}`: a services.texts.Text (message, warning, label) in the page language.
+    # `{{ value|service_text }}`: a services.core.texts.Text (message, warning, label) in the page language.
     app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=filesize, service_text=tr)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

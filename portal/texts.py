@@ -2,7 +2,7 @@
 
 The services hand out Chinese: label dicts whose values are msgids marked with N_ (or with
 `pgettext("audit", …)` for the audit log's entity and action names), and messages as
-services.texts.Text, a str that also keeps its msgid and values. Here they are translated when a
+services.core.texts.Text, a str that also keeps its msgid and values. Here they are translated when a
 page is shown; data (names, codes, notes people typed) passes through unchanged.
 """
 
@@ -13,8 +13,8 @@ from typing import Any, Mapping
 from flask_babel import gettext, pgettext
 
 from services.admin import AUDIT_CONTEXT
-from services.errors import ServiceError, ValidationFailed
-from services.texts import Text
+from services.core.errors import ServiceError, ValidationFailed
+from services.core.texts import Text
 
 
 def tr(value: Any) -> Any:

@@ -1,8 +1,8 @@
 """The admin console's domain logic: the audit trail, the overview, bureaus, the seven
 categories, staff accounts and the holiday calendar.
 
-Services and bundles live in `services.admin_catalog`, routing rules and the rule tester in
-`services.admin_routing`. Every change made here writes an AuditLog row (who, what, which
+Services and bundles live in `services.catalog.admin`, routing rules and the rule tester in
+`services.requests.routing_admin`. Every change made here writes an AuditLog row (who, what, which
 record, the values before and after) in the same transaction as the change itself; functions
 that build on another module which commits (accounts.create_user, workdays.set_override) add
 the audit row to the session first so that module's commit carries both, and roll back if it
@@ -25,9 +25,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services import accounts, catalog, search_sync, workdays
-from services.catalog import CatalogError, SearchIndex
-from services.errors import Conflict, NotFound, ValidationFailed
+from services import outbox as search_sync
+from services.accounts import users as accounts
+from services.catalog import records as catalog
+from services.catalog.records import CatalogError, SearchIndex
+from services.core.errors import Conflict, NotFound, ValidationFailed
+from services.core.texts import N_, Join, Text, pgettext
 from services.models import (
     AuditLog,
     Bundle,
@@ -41,8 +44,7 @@ from services.models import (
     Ticket,
     User,
 )
-from services.texts import Join, Text, pgettext
-from services.workflow import N_
+from services.tickets import workdays
 
 # =========================================================================== texts
 AUDIT_CONTEXT = "audit"  # msgctxt of the audit log's entity and action names
@@ -125,7 +127,7 @@ ENTITY_KEY_LABELS: dict[str, dict[str, str]] = {
 NOTE_PASSWORD_RESET = N_("管理员重设了密码")
 NOTE_RESTORED = N_("保存后恢复到服务目录")
 SYSTEM_NOTES = frozenset({NOTE_PASSWORD_RESET, NOTE_RESTORED})
-# services.workdays.uncovered_message with the year as a value (see uncovered_warning)
+# services.tickets.workdays.uncovered_message with the year as a value (see uncovered_warning)
 UNCOVERED_YEAR = N_("%(year)s 年的法定节假日尚未收录，按周一至周五计算工作日，请管理员在节假日设置中补充。")
 TOO_LONG = N_("不能超过 %(max)d 个字")
 CHOOSE_ROLE = N_("请选择角色：办件人员、部门负责人、联席办督办或管理员")
@@ -336,7 +338,7 @@ class Overview:
 
 
 def overview(session: Session, today: date | None = None) -> Overview:
-    from services import admin_routing
+    from services.requests import routing_admin as admin_routing
 
     today = today or date.today()
     svc = session.execute(

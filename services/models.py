@@ -20,13 +20,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from services.core.clock import utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -586,7 +584,7 @@ class SearchOutbox(Base):
 # ============================================================================ statistics
 class StatsCache(Base):
     """A finished statistics result (the dashboard's report, the public performance page) kept
-    for a few minutes, shared by every worker and host. Written and read by services.statistics;
+    for a few minutes, shared by every worker and host. Written and read by services.stats.reports;
     a cache only: deleting any or all rows is always safe."""
 
     __tablename__ = "stats_cache"

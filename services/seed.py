@@ -62,7 +62,7 @@ DEMO_ACCOUNTS = (
 
 def load_demo_accounts(session: Session) -> list[str]:
     """Accounts for trying the portal locally (password `demo2026`); existing ones are left alone."""
-    from services import accounts
+    from services.accounts import users as accounts
     from services.models import User
 
     created = []

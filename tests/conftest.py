@@ -41,8 +41,9 @@ def make_app(instance: Path, database_uri: str | None = None, **extra):
 
 def seed(app, catalog_path: Path = FIXTURE_CATALOG) -> None:
     from portal.extensions import db, search
-    from services import catalog, schema
-    from services.catalog_io import read_catalog_file
+    from services.catalog import records as catalog
+    from services.catalog.formats import read_catalog_file
+    from services.core import schema
 
     with app.app_context():
         schema.upgrade(db.engine)
@@ -56,7 +57,7 @@ def seed(app, catalog_path: Path = FIXTURE_CATALOG) -> None:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch):
     """scrypt costs ~0.1 s a hash; tests create many accounts. tests/accounts checks the real method."""
-    from services import accounts
+    from services.accounts import users as accounts
 
     monkeypatch.setattr(accounts, "HASH_METHOD", "pbkdf2:sha256:1000")
 
@@ -102,7 +103,7 @@ def seeded_template(tmp_path_factory) -> Seeded:
 @pytest.fixture(scope="session")
 def bundled_template(tmp_path_factory) -> Seeded:
     """The bundled county catalog loaded and indexed."""
-    from services.catalog import BUNDLED_CATALOG
+    from services.catalog.records import BUNDLED_CATALOG
 
     seeded = _seeded(tmp_path_factory, "bundled", BUNDLED_CATALOG)
     yield seeded
@@ -148,7 +149,7 @@ def fresh_database(tmp_path):
 def empty_app(fresh_database):
     """An app whose database has the schema but no catalog yet."""
     from portal.extensions import db
-    from services import schema
+    from services.core import schema
 
     instance, uri = fresh_database
     app = make_app(instance, uri)

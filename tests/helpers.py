@@ -6,7 +6,7 @@ import socket
 from bs4 import BeautifulSoup
 
 from portal.extensions import db
-from services import accounts
+from services.accounts import users as accounts
 
 PASSWORD = "passw0rd-ok"
 USCC_A = "91350100M000100Y43"

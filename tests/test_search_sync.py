@@ -14,18 +14,11 @@ from portal.extensions import db, search
 from portal.search import TicketSearchUnavailable
 from search_index import CatalogIndex
 from search_index.tickets import TicketIndex, TicketIndexUnavailable
-from services import accounts, search_sync, tickets
-from services.models import (
-    Bureau,
-    CoHandler,
-    Request,
-    RequestItem,
-    SearchOutbox,
-    Service,
-    Ticket,
-    TicketEvent,
-    utcnow,
-)
+from services import outbox as search_sync
+from services.accounts import users as accounts
+from services.core.clock import utcnow
+from services.models import Bureau, CoHandler, Request, RequestItem, SearchOutbox, Service, Ticket, TicketEvent
+from services.tickets import actions as tickets
 from tests.conftest import make_app
 from tests.helpers import login, soup, token_for
 from tests.requests.conftest import people  # noqa: F401  (fixture)

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.formtools import choices, label_choices
-from services import reference
+from services.accounts import reference
 
 
 class ProfileForm(FlaskForm):
@@ -21,7 +21,7 @@ class ProfileForm(FlaskForm):
     contact_name = StringField(_l("联系人"), validators=[DataRequired(_l("请填写联系人姓名")), Length(max=50)])
     mobile = TelField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), Length(max=20)])
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请填写电子邮箱")), Length(max=254)])
-    # Choices are checked by services.accounts, which says what to fix.
+    # Choices are checked by services.accounts.users, which says what to fix.
     township = SelectField(_l("所在乡镇（街道）"), choices=choices([(t, t) for t in reference.TOWNSHIPS], _l("请选择")),
                            validate_choice=False)
     industry = SelectField(_l("所属行业"), choices=label_choices(reference.INDUSTRIES, _l("请选择")), validate_choice=False)

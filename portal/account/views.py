@@ -21,8 +21,9 @@ from portal.formtools import show_errors
 from portal.i18n import safe_next
 from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
 from portal.texts import tr, translated
-from services import accounts, notify
-from services.errors import NotFound, ServiceError, ValidationFailed
+from services.accounts import users as accounts
+from services.core.errors import NotFound, ServiceError, ValidationFailed
+from services.tickets import notify
 
 
 def _profile(form: ProfileForm, uscc: str = "") -> accounts.EnterpriseProfile:

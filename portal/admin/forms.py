@@ -29,8 +29,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.formtools import choices, label_choices
 from portal.templating import category_label
 from portal.texts import tr
-from services import admin, admin_catalog, admin_routing, reference
-from services.admin_catalog import (
+from services import admin
+from services.accounts import reference
+from services.catalog import admin as admin_catalog
+from services.catalog.admin import (
     DATATYPE_LABELS,
     GUIDE_LABELS,
     FieldInput,
@@ -39,6 +41,7 @@ from services.admin_catalog import (
     split_lines,
     split_words,
 )
+from services.requests import routing_admin as admin_routing
 
 
 def _max(n: int) -> Length:
@@ -164,7 +167,7 @@ class FieldRowForm(Form):
 
 
 class ServiceForm(FlaskForm):
-    # No length or required checks here: the catalog validation decides (see services.catalog).
+    # No length or required checks here: the catalog validation decides (see services.catalog.records).
     code = StringField(_l("服务编码"))
     name = StringField(_l("服务名称"))
     category = SelectField(_l("服务类别"), validate_choice=False)

@@ -34,8 +34,12 @@ from portal.formtools import choices
 from portal.formtools import show_errors as _show_errors
 from portal.texts import audit_labels, labels, translated
 from portal.texts import message as _message  # what a service refused, in the page language
-from services import admin, admin_catalog, admin_routing, catalog, reference
-from services.errors import NotFound, ServiceError, ValidationFailed
+from services import admin
+from services.accounts import reference
+from services.catalog import admin as admin_catalog
+from services.catalog import records as catalog
+from services.core.errors import NotFound, ServiceError, ValidationFailed
+from services.requests import routing_admin as admin_routing
 
 ADMIN = ("admin",)
 

@@ -9,9 +9,9 @@ from portal.api import bp
 from portal.errors import api_error
 from portal.extensions import db, search
 from portal.params import ParamError, parse_catalog_query
-from services import directory
-from services.catalog import service_record
-from services.directory import BadQuery, NotFound
+from services.catalog import directory
+from services.catalog.directory import BadQuery, NotFound
+from services.catalog.records import service_record
 
 
 @bp.get("/services")

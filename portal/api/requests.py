@@ -9,8 +9,8 @@ from portal.access import ENTERPRISE, token_required
 from portal.api import bp
 from portal.errors import api_error
 from portal.extensions import db
-from services import requests as reqsvc
-from services.errors import ServiceError
+from services.core.errors import ServiceError
+from services.requests import submission as reqsvc
 
 
 def request_json(req, user) -> dict:

@@ -10,9 +10,10 @@ from portal.api.requests import service_error
 from portal.errors import api_error
 from portal.extensions import db
 from portal.params import ParamError, parse_queue_filter
-from services import queue as queuesvc
-from services import ratings, tickets, workdays
-from services.errors import ServiceError
+from services.core.errors import ServiceError
+from services.tickets import actions as tickets
+from services.tickets import queue as queuesvc
+from services.tickets import ratings, workdays
 
 
 def ticket_json(t, due_state: str | None = None) -> dict:

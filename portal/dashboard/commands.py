@@ -7,7 +7,7 @@ from flask import current_app
 from portal.dashboard import bp
 from portal.dashboard.cache import dashboard_cache_seconds, min_compute_seconds, performance_cache
 from portal.extensions import db
-from services import statistics
+from services.stats import reports as statistics
 
 
 @bp.cli.command("refresh")

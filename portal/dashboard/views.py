@@ -1,6 +1,6 @@
 """Statistics pages: the supervisor dashboard, the bureau lead view, exports, the public
 performance page and the enterprise quality file. Views only translate HTTP; the figures come
-from services.statistics (and services.statistics_enterprise). How long figures are kept:
+from services.stats.reports (and services.stats.enterprise). How long figures are kept:
 portal/dashboard/cache.py."""
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from portal.access import STAFF, login_required, public
 from portal.dashboard import bp, charts
 from portal.dashboard.cache import dashboard_cache_seconds, min_compute_seconds, performance_cache
 from portal.extensions import db
-from services import statistics, statistics_enterprise, statistics_export
-from services.errors import Forbidden, NotFound, ValidationFailed
-from services.tickets import local_today
+from services.core.clock import local_today
+from services.core.errors import Forbidden, NotFound, ValidationFailed
+from services.stats import enterprise as statistics_enterprise
+from services.stats import export as statistics_export
+from services.stats import reports as statistics
 
 DASHBOARD_ROLES = ("lead", "supervisor", "admin")
 

@@ -13,7 +13,7 @@ Endpoints (under /open311/v2):
 - `GET services/<service_code>` — public: the service definition (its request fields);
   an unknown, withdrawn or offline-only code → 404.
 - `POST requests` — form-encoded, `api_key` of an **enterprise** account required. Creates the
-  request synchronously through `services.requests.submit`, so the answer carries the
+  request synchronously through `services.requests.submission.submit`, so the answer carries the
   `service_request_id` (our request number) and never a token. Answers 201 (200 when an
   optional, non-standard `idempotency_key` repeats an earlier submission).
 - `GET requests` / `GET requests/<service_request_id>` — `api_key` of any active account
@@ -30,7 +30,7 @@ key whose account may not do this (a staff key on POST) answers **403**. Both ca
 error whose description names `api_key`.
 
 Status mapping: GeoReport v2 knows only `open` and `closed`. A request is `closed` when every
-one of its tickets is in `services.workflow.CLOSED` (办结, 不予受理, 撤回), otherwise `open`;
+one of its tickets is in `services.tickets.workflow.CLOSED` (办结, 不予受理, 撤回), otherwise `open`;
 `status_notes` carries the Chinese label of the request's status (and each bureau's status
 when several bureaus handle it). Validation problems (our 422) answer 400, one error per
 field; the field is named as the Open311 parameter (`attribute[capacity]`, `service_code`,
@@ -43,7 +43,6 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from functools import wraps
 from typing import Any, Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
@@ -54,11 +53,14 @@ from portal.errors import shown
 from portal.extensions import db
 from portal.open311 import bp
 from portal.open311.formats import FORMATS, errors, respond
-from services import accounts, directory, workflow
-from services import requests as reqsvc
-from services.errors import ServiceError, ValidationFailed
+from services.accounts import users as accounts
+from services.catalog import directory
+from services.core.clock import BEIJING
+from services.core.errors import ServiceError, ValidationFailed
 from services.models import Request, Service, ServiceField
-from services.request_listing import Filters, visible_requests
+from services.requests import submission as reqsvc
+from services.requests.listing import Filters, visible_requests
+from services.tickets import workflow
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this facade's contract last changed (discovery `changeset` of the endpoint).
@@ -68,7 +70,7 @@ MAX_PAGE_SIZE = 1000
 MAX_IDS = 1000
 
 ATTRIBUTE_RE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
-# Open311 parameter names for the fields `services.requests` reports problems on.
+# Open311 parameter names for the fields `services.requests.submission` reports problems on.
 PARAMETERS = {"services": "service_code", "description": "description",
               "contact_name": "first_name/last_name", "contact_mobile": "phone", "contact_email": "email",
               "idempotency_key": "idempotency_key"}
@@ -84,10 +86,7 @@ DATATYPE_HINTS = {
 
 # --------------------------------------------------------------------------- plumbing
 def _local_tz():
-    try:
-        return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone(timedelta(hours=8))
+    return BEIJING
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -8,8 +8,8 @@ from portal.extensions import db, search
 from portal.params import ParamError, parse_catalog_query
 from portal.public import bp
 from portal.public.cache import cached_page
-from services import directory
-from services.directory import BadQuery, NotFound
+from services.catalog import directory
+from services.catalog.directory import BadQuery, NotFound
 
 
 @bp.get("/")

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.formtools import choices
-from services.requests import MAX_DESCRIPTION, FieldGroup
+from services.requests.submission import MAX_DESCRIPTION, FieldGroup
 
 
 class MultiCheckboxField(SelectMultipleField):

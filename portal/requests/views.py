@@ -31,9 +31,11 @@ from portal.requests.forms import (
 from portal.security import LOOKUP_LIMIT
 from portal.texts import message as refusal
 from portal.texts import tr, translated
-from services import directory, ratings, uploads, workflow
-from services import requests as reqsvc
-from services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from services.catalog import directory
+from services.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from services.requests import submission as reqsvc
+from services.requests import uploads
+from services.tickets import ratings, workflow
 
 SELECTION_KEYS = ("services", "bundle")
 

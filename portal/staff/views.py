@@ -19,10 +19,12 @@ from portal.staff.forms import (
 )
 from portal.texts import message as refusal
 from portal.texts import tr
-from services import queue as queuesvc
-from services import ratings, tickets, uploads, workdays, workflow
-from services.errors import NotFound, ServiceError
+from services.core.errors import NotFound, ServiceError
 from services.models import Bureau, CannedReply
+from services.requests import uploads
+from services.tickets import actions as tickets
+from services.tickets import queue as queuesvc
+from services.tickets import ratings, workdays, workflow
 
 
 def _user():

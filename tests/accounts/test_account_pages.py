@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import accounts
-from services.models import Enterprise, OutboxMessage, User, utcnow
+from services.accounts import users as accounts
+from services.core.clock import utcnow
+from services.models import Enterprise, OutboxMessage, User
 from tests.helpers import PASSWORD, USCC_A, USCC_B, csrf, csrf_from, login, make_enterprise, soup
 
 

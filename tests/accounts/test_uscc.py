@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from services import uscc
+from services.accounts import uscc
 
 REAL_CODES = ["91350100M000100Y43", "91110000802100433B", "91440300708461136T"]
 

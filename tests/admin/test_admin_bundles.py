@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import requests as reqsvc
-from services.accounts import get_by_username
+from services.accounts.users import get_by_username
 from services.models import Bundle
+from services.requests import submission as reqsvc
 from tests.admin.conftest import audit_rows, count, post_form
 from tests.helpers import make_enterprise, soup
 

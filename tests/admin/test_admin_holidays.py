@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from portal.extensions import db
-from services import workdays
+from services.tickets import workdays
 from tests.admin.conftest import audit_rows, post_form
 from tests.helpers import soup
 

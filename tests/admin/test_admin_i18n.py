@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from services import workdays
+from services.tickets import workdays
 from tests.admin.conftest import post_form
 from tests.helpers import make_staff, soup
 

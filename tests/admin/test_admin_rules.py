@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import admin_routing
 from services.models import Bureau, RoutingRule
+from services.requests import routing_admin as admin_routing
 from tests.admin.conftest import audit_rows, count, post_form
 from tests.helpers import soup
 

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db, search
-from services import directory
-from services import requests as reqsvc
-from services.accounts import get_by_username
+from services.accounts.users import get_by_username
+from services.catalog import directory
 from services.models import AuditLog, Service, ServiceField
+from services.requests import submission as reqsvc
 from tests.admin.conftest import audit_rows, count, post_form, service_form
 from tests.helpers import make_enterprise, soup
 

@@ -42,7 +42,7 @@ HERB = "酒炙黄芪"
 
 def journey_uscc() -> str:
     """A valid 统一社会信用代码 used by no other test (澧县 430723, computed check character)."""
-    from services.uscc import check_character
+    from services.accounts.uscc import check_character
 
     first17 = "91430723MA4LXJ7Q2"
     return first17 + check_character(first17)
@@ -98,7 +98,7 @@ def people(live_app) -> dict[str, str]:
     from sqlalchemy import select
 
     from portal.extensions import db
-    from services import accounts
+    from services.accounts import users as accounts
     from services.models import RoutingRule, Service, User
 
     uscc = journey_uscc()
@@ -122,7 +122,7 @@ def people(live_app) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def today(live_app) -> str:
     """Today in Beijing time, the calendar the dashboard counts submissions by."""
-    from services.tickets import local_today
+    from services.core.clock import local_today
 
     return local_today().isoformat()
 

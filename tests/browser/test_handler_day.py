@@ -28,7 +28,7 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def lixian_uscc() -> str:
     """A valid 统一社会信用代码 used by no other test (澧县 430723, computed check character)."""
-    from services.uscc import check_character
+    from services.accounts.uscc import check_character
 
     first17 = "91430723MA4LXD001"
     return first17 + check_character(first17)
@@ -40,7 +40,7 @@ def people(live_app) -> dict[str, str]:
     from sqlalchemy import select
 
     from portal.extensions import db
-    from services import accounts
+    from services.accounts import users as accounts
     from services.models import User
 
     uscc = lixian_uscc()
@@ -58,10 +58,10 @@ def people(live_app) -> dict[str, str]:
 
 @pytest.fixture
 def submitted(live_app, people) -> dict[str, str]:
-    """The enterprise's request for BZ-004, submitted through services.requests (one ticket, amr)."""
+    """The enterprise's request for BZ-004, submitted through services.requests.submission (one ticket, amr)."""
     from portal.extensions import db
-    from services import accounts
-    from services import requests as reqsvc
+    from services.accounts import users as accounts
+    from services.requests import submission as reqsvc
 
     with live_app.app_context():
         user = accounts.get_by_username(db.session, people["enterprise"])

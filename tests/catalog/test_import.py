@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from portal.extensions import db, search
-from services import catalog
+from services.catalog import records as catalog
 from services.models import Service
 from tests.conftest import FIXTURE_CATALOG
 

@@ -27,10 +27,13 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import accounts, ratings, tickets, workdays, workflow
-from services import requests as reqsvc
+from services.accounts import users as accounts
+from services.core import clock
 from services.models import Ticket
-from services.tickets import ActionInput
+from services.requests import submission as reqsvc
+from services.tickets import actions as tickets
+from services.tickets import ratings, workdays, workflow
+from services.tickets.actions import ActionInput
 from tests.helpers import USCC_A, USCC_B, make_enterprise, make_staff
 
 BEIJING = timezone(timedelta(hours=8))
@@ -57,7 +60,7 @@ def make_ticket(app, username: str, service: str, submitted: datetime) -> str:
         req.created_at = submitted
         for t in req.tickets:
             t.created_at = submitted
-            t.accept_due = tickets.accept_due_for(calendar, tickets.local_date(submitted))
+            t.accept_due = tickets.accept_due_for(calendar, clock.local_date(submitted))
         number = req.tickets[0].number
         db.session.commit()
         return number

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, text
 
 from portal.extensions import db
-from services import statistics
 from services.models import StatsCache, Ticket
+from services.stats import reports as statistics
 from tests.conftest import make_app
 from tests.dashboard.conftest import RANGE, TODAY
 from tests.dashboard.test_pages import frozen_today, kpis  # noqa: F401  (autouse fixture)
@@ -172,7 +172,7 @@ def test_a_missing_cache_table_never_breaks_the_page(app, client, world):
     assert client.get("/performance").status_code == 200
 
 
-# --------------------------------------------------------------------------- services.statistics.cached
+# --------------------------------------------------------------------------- services.stats.reports.cached
 class Clock:
     def __init__(self):
         self.now = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
@@ -232,8 +232,8 @@ def test_a_stored_report_reads_back_identical(app, world):
 
 def test_dashboard_report_scope_is_checked_before_the_cache(app, world):
     """A stored report of one bureau is never handed to a lead of another bureau."""
-    from services import accounts
-    from services.errors import Forbidden
+    from services.accounts import users as accounts
+    from services.core.errors import Forbidden
 
     with app.app_context():
         sup = accounts.get_by_username(db.session, world.people["sup"])
@@ -251,7 +251,7 @@ def test_dashboard_report_scope_is_checked_before_the_cache(app, world):
 
 
 def test_a_new_day_is_a_new_report(app, world):
-    from services import accounts
+    from services.accounts import users as accounts
 
     with app.app_context():
         sup = accounts.get_by_username(db.session, world.people["sup"])

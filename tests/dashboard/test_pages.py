@@ -10,7 +10,7 @@ from tests.helpers import login, soup
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
     from portal.dashboard import views
-    from services import statistics
+    from services.stats import reports as statistics
 
     monkeypatch.setattr(statistics, "local_today", lambda: TODAY)
     monkeypatch.setattr(views, "local_today", lambda: TODAY)
@@ -144,7 +144,7 @@ def test_other_lead_sees_the_other_bureau(client, world):
 
 def test_lead_without_bureau_is_refused(app, client):
     from portal.extensions import db
-    from services import accounts
+    from services.accounts import users as accounts
     from tests.helpers import make_staff
 
     name = make_staff(app, "floating-lead", "lead", "amr")

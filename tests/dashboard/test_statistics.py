@@ -1,4 +1,4 @@
-"""services.statistics against the hand-computed fixture of tests/dashboard/conftest.py."""
+"""services.stats.reports against the hand-computed fixture of tests/dashboard/conftest.py."""
 from __future__ import annotations
 
 import random
@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import accounts, statistics, workdays
-from services.errors import Forbidden, ValidationFailed
+from services.accounts import users as accounts
+from services.core.errors import Forbidden, ValidationFailed
 from services.models import Ticket
+from services.stats import reports as statistics
+from services.tickets import workdays
 from tests.dashboard.conftest import RANGE, TODAY, bj, d, make_ticket
 
 

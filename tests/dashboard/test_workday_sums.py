@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import statistics, workdays
 from services.models import Ticket
+from services.stats import reports as statistics
+from services.tickets import workdays
 from tests.dashboard.conftest import TODAY, bj, d, make_ticket
 
 

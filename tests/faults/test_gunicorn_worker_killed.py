@@ -1,7 +1,7 @@
 """The portal under gunicorn (2 sync workers, indexer mode): a worker SIGKILLed in the middle of
 a submission, during a burst of concurrent submissions through the API.
 
-The fault point is inside the submission's transaction (services.search_sync.enqueue runs after
+The fault point is inside the submission's transaction (services.outbox.enqueue runs after
 the request, its tickets and items were flushed, before the commit): the killed worker leaves a
 transaction that never committed. What must hold: every submission answered 2xx is stored
 exactly once, a retry with the same idempotency_key gives the same request, no request is
@@ -66,7 +66,7 @@ def test_a_worker_killed_inside_a_submission_loses_or_duplicates_nothing(process
     master = processes.start("gunicorn", [
         PYTHON, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
         "--timeout", "30", "--graceful-timeout", "2", *NO_CONTROL_SOCKET, "portal:create_app()",
-    ], fault_env(env, faults, "services.search_sync:enqueue"))
+    ], fault_env(env, faults, "services.outbox:enqueue"))
 
     def log() -> str:
         return processes.output(master)

@@ -25,9 +25,10 @@ from whoosh.index import TOC
 
 from portal.extensions import db
 from search_index.tickets import INDEXNAME, TicketIndex
-from services import accounts, search_sync
-from services import requests as reqsvc
+from services import outbox as search_sync
+from services.accounts import users as accounts
 from services.models import Ticket
+from services.requests import submission as reqsvc
 from tests.helpers import USCC_A, make_enterprise
 
 from .conftest import PYTHON, fault_env, paused_pid, wait_for

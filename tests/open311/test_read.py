@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import requests as reqsvc
 from services.models import Request
+from services.requests import submission as reqsvc
 from tests.open311.helpers import BASE, error_descriptions, submit_ok, xml_of
 
 
@@ -192,7 +192,7 @@ def test_bad_parameters_are_400(client, key_a, params):
 
 
 def test_default_page_is_50_most_recent(app, client, key_a):
-    from services import accounts
+    from services.accounts import users as accounts
 
     with app.app_context():
         user = accounts.user_for_token(db.session, key_a)

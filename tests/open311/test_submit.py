@@ -78,7 +78,7 @@ def test_contact_fields_map_to_the_request(app, client, key_a):
 
 
 def test_enterprise_without_mobile_must_give_phone(app, client):
-    from services import accounts
+    from services.accounts import users as accounts
 
     with app.app_context():
         user = accounts.create_user(db.session, "lanjiang", "enterprise", "passw0rd-ok",
@@ -123,7 +123,7 @@ def test_staff_key_cannot_submit(app, client, staff_key):
 
 
 def test_revoked_key_is_refused(app, client, key_a):
-    from services import accounts
+    from services.accounts import users as accounts
 
     with app.app_context():
         user = accounts.user_for_token(db.session, key_a)
@@ -186,7 +186,7 @@ def test_markup_in_description_is_plain_text(app, client, key_a):
 
 
 def test_key_of_a_deactivated_account_is_401(app, client, key_a):
-    from services import accounts
+    from services.accounts import users as accounts
 
     with app.app_context():
         accounts.user_for_token(db.session, key_a).active = False

@@ -236,7 +236,7 @@ def test_routing_rule_sends_matching_request_elsewhere_with_reason(app, client, 
 
 
 def test_failure_while_writing_rolls_back_request_and_files(app, client, people, monkeypatch):
-    from services import requests as reqsvc
+    from services.requests import submission as reqsvc
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import requests as reqsvc
-from services import uploads, workflow
-from services.accounts import get_by_username
+from services.accounts.users import get_by_username
 from services.models import Attachment, Request, Ticket
+from services.requests import submission as reqsvc
+from services.requests import uploads
+from services.tickets import workflow
 from tests.helpers import csrf, csrf_from, login, soup, token_for
 
 

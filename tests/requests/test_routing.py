@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import routing
 from services.models import Bureau, RoutingRule, Service
+from services.requests import routing
 
 
 @pytest.fixture

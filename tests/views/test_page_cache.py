@@ -1,7 +1,7 @@
 """Anonymous catalog pages come from the page cache until the catalog changes."""
 from __future__ import annotations
 
-from services import directory
+from services.catalog import directory
 from tests.catalog.test_import import fixture_doc, write_json
 from tests.helpers import login, make_enterprise
 

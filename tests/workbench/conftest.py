@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from portal.extensions import db
-from services import accounts
-from services import requests as reqsvc
+from services.accounts import users as accounts
+from services.requests import submission as reqsvc
 from tests.requests.conftest import people  # noqa: F401  (fixture)
 
 

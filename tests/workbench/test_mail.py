@@ -20,10 +20,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from services import accounts, mail, workflow
-from services import requests as reqsvc
-from services import tickets as ticketsvc
+from services.accounts import users as accounts
+from services.core import clock
 from services.models import Notification, OutboxMessage, Ticket, TicketEvent
+from services.requests import submission as reqsvc
+from services.tickets import actions as ticketsvc
+from services.tickets import mail, workflow
 from tests.helpers import PASSWORD, USCC_A, USCC_B, csrf, csrf_from, free_port, login, make_enterprise, make_staff
 
 SITE = "澧县质量基础设施一站式服务平台"
@@ -371,7 +373,7 @@ def test_sla_check_supervises_overdue_and_flags_late_acceptance_once(mail_app, s
     act(app, people["amr"], overdue, "accept")
     _, unaccepted = submit(app, people["b"])
     with app.app_context():
-        today = ticketsvc.local_today()
+        today = clock.local_today()
         t = db.session.scalar(select(Ticket).where(Ticket.number == overdue))
         t.accepted_at = t.accepted_at - timedelta(days=30)
         t.due_date = today - timedelta(days=3)

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import accounts
-from services import queue as queuesvc
+from services.accounts import users as accounts
 from services.models import Ticket
+from services.tickets import queue as queuesvc
 from tests.helpers import csrf_from, login, soup, token_for
 from tests.workbench.conftest import submit
 

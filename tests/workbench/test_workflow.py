@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from services import accounts, ratings, tickets, workdays, workflow
-from services import requests as reqsvc
-from services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.accounts import users as accounts
+from services.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Stale, ValidationFailed
 from services.models import Rating, Ticket, TicketEvent
-from services.tickets import ActionInput, InvalidTransition, StaleTicket
+from services.requests import submission as reqsvc
+from services.tickets import actions as tickets
+from services.tickets import ratings, workdays, workflow
+from services.tickets.actions import ActionInput
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -90,7 +92,7 @@ def test_stale_version_is_refused_and_nothing_overwritten(app, people, amr_ticke
     with app.app_context():
         version = db.session.scalar(select(Ticket.version).where(Ticket.number == amr_ticket))
     act(app, people["amr"], amr_ticket, "accept", version=version)
-    with pytest.raises(StaleTicket) as exc:
+    with pytest.raises(Stale) as exc:
         act(app, people["amr"], amr_ticket, "request_info", MESSAGE, version=version)
     assert exc.value.status == 409 and "已被他人更新" in exc.value.message
     with app.app_context():

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services.workdays import (
+from services.tickets.workdays import (
     DUE_SOON,
     ON_TIME,
     OVERDUE,

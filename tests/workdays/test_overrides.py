@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from portal.database import make_engine
-from services import schema
-from services.errors import ValidationFailed
+from services.core import schema
+from services.core.errors import ValidationFailed
 from services.models import HolidayOverride
-from services.workdays import (
+from services.tickets.workdays import (
     Calendar,
     delete_override,
     list_overrides,

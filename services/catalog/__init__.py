@@ -1,0 +1,1 @@
+"""The service catalog: records and validation, catalog files, the public directory, admin editing."""

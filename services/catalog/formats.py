@@ -1,0 +1,186 @@
+"""Catalog files: JSON (the whole document), CSV and XLSX (service rows, lists joined with `|`,
+request fields as JSON text; an XLSX file may also carry a `bureaus` sheet).
+
+Readers return `(document, labels)`, labels naming each service row for error messages
+("第 3 行"). Any problem with the file itself raises CatalogError.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from services.catalog.records import CatalogError, Problem
+
+SERVICE_HEADERS = ("code", "name", "category", "bureau", "summary", "conditions", "materials", "process",
+                   "legal_basis", "time_limit_days", "statutory_limit_days", "fee", "place", "hours",
+                   "contact", "keywords", "online", "popular", "published", "fields")
+BUREAU_HEADERS = ("code", "name", "short_name", "phone", "address", "office_hours", "description",
+                  "joint_office")
+LIST_COLUMNS = ("materials", "process", "keywords")
+FORMATS = (".json", ".csv", ".xlsx")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def _fail(message: str, where: str = "文件", field: str = "") -> CatalogError:
+    return CatalogError([Problem(where, field, message)])
+
+
+def read_catalog_file(path: str | Path) -> tuple[dict[str, Any], list[str]]:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise _fail(f"不支持的文件类型“{path.suffix or '无扩展名'}”，请使用 .json、.csv 或 .xlsx")
+    if not path.is_file():
+        raise _fail(f"找不到文件 {path}")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise _fail(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
+    raw = path.read_bytes()
+    if suffix == ".xlsx":
+        return _read_xlsx(raw)
+    text = _decode(raw)
+    if suffix == ".json":
+        return _read_json(text)
+    return _read_csv(text)
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _fail(f"第 {line} 行不是有效的 UTF-8 编码（在 Excel 中请另存为“CSV UTF-8”）") from None
+
+
+def _read_json(text: str) -> tuple[dict[str, Any], list[str]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}") from None
+    if not isinstance(data, dict):
+        raise _fail("目录文件应为含 bureaus 和 services 的 JSON 对象")
+    services = data.get("services") if isinstance(data.get("services"), list) else []
+    return data, [f"services 第 {i} 项" for i in range(1, len(services) + 1)]
+
+
+def _rows_to_services(header: list[str], rows: list[tuple[int, list[Any]]]) -> tuple[dict[str, Any], list[str]]:
+    header = [str(h or "").strip().lower() for h in header]
+    problems: list[Problem] = []
+    unknown = [h for h in header if h and h not in SERVICE_HEADERS]
+    if unknown:
+        problems.append(Problem("表头", "", f"无法识别的列：{'、'.join(unknown)}；"
+                                          f"可用的列：{', '.join(SERVICE_HEADERS)}"))
+    if "code" not in header:
+        problems.append(Problem("表头", "code", "缺少 code 列"))
+    if problems:
+        raise CatalogError(problems)
+    services: list[dict[str, Any]] = []
+    labels: list[str] = []
+    for line, cells in rows:
+        if not any(str(c).strip() for c in cells if c is not None):
+            continue
+        item: dict[str, Any] = {}
+        for key, value in zip(header, cells):
+            if not key:
+                continue
+            if isinstance(value, str):
+                value = value.strip()
+            if key == "fields":
+                value = _parse_fields_cell(value, line, problems)
+            item[key] = value if value != "" else None
+        services.append(item)
+        labels.append(f"第 {line} 行")
+    if problems:
+        raise CatalogError(problems)
+    return {"services": services}, labels
+
+
+def _parse_fields_cell(value: Any, line: int, problems: list[Problem]) -> Any:
+    if value in (None, ""):
+        return []
+    try:
+        return json.loads(value)
+    except (TypeError, json.JSONDecodeError):
+        example = '[{"code": "qty", "label": "数量", "datatype": "number"}]'
+        problems.append(Problem(f"第 {line} 行", "fields", f"申请字段应为 JSON 列表，如 {example}"))
+        return []
+
+
+def _read_csv(text: str) -> tuple[dict[str, Any], list[str]]:
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        rows = list(reader)
+    except csv.Error as exc:
+        raise _fail(f"CSV 格式错误：{exc}") from None
+    if not rows:
+        raise _fail("文件是空的")
+    return _rows_to_services(rows[0], [(n, r) for n, r in enumerate(rows[1:], 2)])
+
+
+def _read_xlsx(raw: bytes) -> tuple[dict[str, Any], list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise _fail("无法读取 Excel 文件：内容不是有效的 .xlsx 工作簿") from None
+    try:
+        sheet = wb["services"] if "services" in wb.sheetnames else wb.worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        if not rows:
+            raise _fail("工作表 services 是空的")
+        data, labels = _rows_to_services(rows[0], [(n, r) for n, r in enumerate(rows[1:], 2)])
+        if "bureaus" in wb.sheetnames:
+            brows = [list(r) for r in wb["bureaus"].iter_rows(values_only=True)]
+            if brows:
+                bheader = [str(h or "").strip().lower() for h in brows[0]]
+                data["bureaus"] = [
+                    {k: (v if v is not None else "") for k, v in zip(bheader, r) if k}
+                    for r in brows[1:] if any(c not in (None, "") for c in r)
+                ]
+        return data, [f"services 工作表{label}" for label in labels]
+    finally:
+        wb.close()
+
+
+def write_catalog_file(document: dict[str, Any], path: str | Path) -> None:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise _fail(f"不支持的文件类型“{path.suffix or '无扩展名'}”，请使用 .json、.csv 或 .xlsx")
+    if suffix == ".json":
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return
+    rows = [[_cell(s, key) for key in SERVICE_HEADERS] for s in document["services"]]
+    if suffix == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(SERVICE_HEADERS)
+            writer.writerows(rows)
+        return
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("services")
+    ws.append(list(SERVICE_HEADERS))
+    for row in rows:
+        ws.append(row)
+    bs = wb.create_sheet("bureaus")
+    bs.append(list(BUREAU_HEADERS))
+    for b in document.get("bureaus", []):
+        bs.append([b.get(k, "") for k in BUREAU_HEADERS])
+    wb.save(path)
+
+
+def _cell(service: dict[str, Any], key: str) -> Any:
+    value = service.get(key)
+    if key in LIST_COLUMNS:
+        return "|".join(value or [])
+    if key == "fields":
+        return json.dumps(value or [], ensure_ascii=False) if value else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value

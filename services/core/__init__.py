@@ -1,0 +1,1 @@
+"""The rules every domain uses: texts, errors, the clock, statuses and roles, transactions."""

@@ -1,0 +1,1 @@
+"""Requests: request fields, submission, reading, enterprise actions, routing, uploads."""

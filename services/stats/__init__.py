@@ -1,0 +1,1 @@
+"""Statistics: dashboard reports, cache, tables, public performance, enterprise file, export."""
