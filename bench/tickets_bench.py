@@ -438,7 +438,7 @@ def _deep_cursor_sql(user_id: int, status: str | None, depth_rows: int) -> tuple
 
     from portal.extensions import db
     from services.models import Ticket, User, ticket_deadline, ticket_is_open
-    from services.tickets.actions import visible_tickets_clause
+    from services.policy import visible_tickets_clause
 
     s = db.session
     try:

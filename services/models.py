@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
@@ -425,6 +425,8 @@ class TicketEvent(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), nullable=True,
                                                   index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True)
+    #: The bureau that held the ticket when this happened (before the action changed it).
+    bureau_id: Mapped[int | None] = mapped_column(ForeignKey("bureau.id"), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(30))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -435,7 +437,19 @@ class TicketEvent(Base):
     request: Mapped[Request] = relationship(back_populates="events")
     ticket: Mapped[Ticket | None] = relationship()
     actor: Mapped[User | None] = relationship()
+    bureau: Mapped[Bureau | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="event", order_by="Attachment.id")
+
+    def __init__(self, **values: Any):
+        super().__init__(**values)
+        ticket = self.ticket
+        if self.bureau is None and self.bureau_id is None and ticket is not None:
+            session = object_session(ticket)
+            if session is None:
+                self.bureau = ticket.bureau
+            else:
+                with session.no_autoflush:
+                    self.bureau = ticket.bureau
 
 
 class Attachment(Base):

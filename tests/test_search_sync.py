@@ -15,6 +15,7 @@ from portal.search import TicketSearchUnavailable
 from search_index import CatalogIndex
 from search_index.tickets import TicketIndex, TicketIndexUnavailable
 from services import outbox as search_sync
+from services import policy
 from services.accounts import users as accounts
 from services.core.clock import utcnow
 from services.models import Bureau, CoHandler, Request, RequestItem, SearchOutbox, Service, Ticket, TicketEvent
@@ -132,7 +133,7 @@ def test_indexer_mode_request_never_rebuilds_and_says_search_is_unavailable(peop
         assert isinstance(caught.value, TicketIndexUnavailable)
         # An exact ticket or request number is still found, from the database, within the scope.
         amr = accounts.get_by_username(db.session, users["amr"])
-        assert search.search_tickets(db.session, number.lower(), tickets.search_scope(amr)) == [number]
+        assert search.search_tickets(db.session, number.lower(), policy.search_scope(amr)) == [number]
         assert search.search_tickets(db.session, number.split("-")[0], None) == [number]
         assert search.search_tickets(db.session, number, {amr.bureau_id + 1000}) == []
         assert search.search_tickets(db.session, number, set()) == []

@@ -9,6 +9,7 @@ from portal.access import ENTERPRISE, token_required
 from portal.api import bp
 from portal.errors import api_error
 from portal.extensions import db
+from services import policy
 from services.core.errors import ServiceError
 from services.requests import submission as reqsvc
 
@@ -33,7 +34,7 @@ def request_json(req, user) -> dict:
                         for a in req.attachments],
         "timeline": [{"at": e.created_at.isoformat(), "kind": e.kind, "ticket": e.ticket.number if e.ticket else None,
                       "from_status": e.from_status, "to_status": e.to_status, "message": e.message,
-                      "public": e.public} for e in reqsvc.visible_events(user, req)],
+                      "public": e.public} for e in policy.visible_events(user, req)],
     }
 
 

@@ -53,6 +53,7 @@ from portal.errors import shown
 from portal.extensions import db
 from portal.open311 import bp
 from portal.open311.formats import FORMATS, errors, respond
+from services import policy
 from services.accounts import users as accounts
 from services.catalog import directory
 from services.core.clock import BEIJING
@@ -320,7 +321,7 @@ def _status_notes(req: Request) -> str:
 
 
 def _updated(user, req: Request) -> datetime | None:
-    stamps = [req.updated_at, req.created_at] + [e.created_at for e in reqsvc.visible_events(user, req)]
+    stamps = [req.updated_at, req.created_at] + [e.created_at for e in policy.visible_events(user, req)]
     stamps = [s for s in stamps if s is not None]
     return max(stamps) if stamps else None
 

@@ -31,6 +31,7 @@ from portal.requests.forms import (
 from portal.security import LOOKUP_LIMIT
 from portal.texts import message as refusal
 from portal.texts import tr, translated
+from services import policy
 from services.catalog import directory
 from services.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from services.requests import submission as reqsvc
@@ -246,7 +247,7 @@ def _render_detail(req, status: int = 200, info_errors: dict | None = None, with
     rating_rounds = {t.id: ratings.next_round(db.session, t) for t in req.tickets
                      if t.status == workflow.COMPLETED} if user.role == "enterprise" else {}
     return render_template("requests/detail.html", req=req, user=user,
-                           events=reqsvc.visible_events(user, req), workflow=workflow,
+                           events=policy.visible_events(user, req), workflow=workflow,
                            withdraw_form=WithdrawForm(), info_form=InfoForm(), rating_form=RatingForm(),
                            can_withdraw=reqsvc.can_withdraw(user, req), info_errors=info_errors or {},
                            withdraw_error=withdraw_error, rating_rounds=rating_rounds,

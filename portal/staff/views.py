@@ -19,6 +19,7 @@ from portal.staff.forms import (
 )
 from portal.texts import message as refusal
 from portal.texts import tr
+from services import policy
 from services.core.errors import NotFound, ServiceError
 from services.models import Bureau, CannedReply
 from services.requests import uploads
@@ -43,7 +44,7 @@ def queue():
         q = args.get("q", "").strip()
         if q:  # full-text search: only among what this user may see, any status unless narrowed
             try:
-                f.numbers = search.search_tickets(db.session, q, tickets.search_scope(user))
+                f.numbers = search.search_tickets(db.session, q, policy.search_scope(user))
                 f.status = f.status or "all"
             except TicketSearchUnavailable as exc:  # the index is being rebuilt: the queue without it
                 notice = exc.message
@@ -82,7 +83,7 @@ def _render_ticket(ticket, status: int = 200, form_error: str | None = None, fai
         claim_form=ClaimForm(data={"version": ticket.version}), assign_form=assign_form, canned=canned,
         due_state=tickets.due_state(calendar, ticket), warnings=calendar.warnings(), form_error=form_error,
         failed_action=failed_action, ratings=ratings.ratings_of(db.session, ticket),
-        can_act=ticket.bureau_id == user.bureau_id or tickets.sees_everything(user)), status
+        can_act=policy.can_act_on_ticket(user, ticket)), status
 
 
 @bp.get("/tickets/<number>")

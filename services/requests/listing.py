@@ -1,19 +1,19 @@
 """Lists of requests with the filters GeoReport v2 asks for (ids, service codes, open/closed, a
 date range), for any signed-in caller: `GET /open311/v2/requests`.
 
-The scope is the SQL form of `services.requests.submission.can_view`, and every row is checked with
-`can_view` again before it is returned, so a list never shows more than the request pages would.
+The scope is `services.policy.requests_clause`, and every row is checked with
+`policy.can_see_request` again before it is returned, so a list never shows more than the request pages would.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, false, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, selectinload
 
+from services import policy
 from services.models import Request, RequestItem, Service, Ticket, User
-from services.requests import submission as reqsvc
 from services.tickets import workflow
 
 
@@ -29,20 +29,6 @@ class Filters:
     offset: int = 0
 
 
-def _scope(user: User):
-    """The SQL condition of `can_view` for this user."""
-    if not user.active:
-        return false()
-    if user.role == "enterprise":
-        return Request.enterprise_id == user.enterprise_id if user.enterprise_id is not None else false()
-    if user.role in ("supervisor", "admin"):
-        return None
-    if user.bureau_id is None:
-        return false()
-    return exists(select(Ticket.id).where(Ticket.request_id == Request.id,
-                                          Ticket.bureau_id == user.bureau_id))
-
-
 def _open_ticket():
     return exists(select(Ticket.id).where(Ticket.request_id == Request.id,
                                           Ticket.status.not_in(workflow.CLOSED)))
@@ -55,7 +41,7 @@ def _any_ticket():
 def visible_requests(session: Session, user: User, f: Filters) -> list[Request]:
     """Most recent first."""
     query = select(Request)
-    scope = _scope(user)
+    scope = policy.requests_clause(user)
     if scope is not None:
         query = query.where(scope)
     if f.numbers:
@@ -80,4 +66,4 @@ def visible_requests(session: Session, user: User, f: Filters) -> list[Request]:
                                          selectinload(Request.events))
                            .order_by(Request.created_at.desc(), Request.id.desc())
                            .offset(f.offset).limit(f.limit))
-    return [r for r in rows if reqsvc.can_view(user, r)]
+    return [r for r in rows if policy.can_see_request(user, r)]

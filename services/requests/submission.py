@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from services import outbox as search_sync
+from services import policy
 from services.accounts.users import normalise_email, normalise_mobile
 from services.catalog.records import public_services_query
 from services.core.clock import utcnow
@@ -364,23 +365,14 @@ def _write(session: Session, user: User, p: Prepared, key: str, stored: list[upl
 
 
 # --------------------------------------------------------------------------- reading
-def can_view(user: User | None, request: Request) -> bool:
-    if user is None or not user.active:
-        return False
-    if user.role == "enterprise":
-        return user.enterprise_id is not None and user.enterprise_id == request.enterprise_id
-    if user.role in ("supervisor", "admin"):
-        return True
-    return user.bureau_id is not None and any(t.bureau_id == user.bureau_id for t in request.tickets)
-
-
 def get_request(session: Session, user: User | None, number: str) -> Request:
     """The request if this user may see it; NotFound otherwise (never a hint that it exists)."""
     request = session.scalar(select(Request).where(Request.number == (number or "").strip())
                              .options(selectinload(Request.tickets).selectinload(Ticket.bureau),
+                                      selectinload(Request.tickets).selectinload(Ticket.co_handlers),
                                       selectinload(Request.items).selectinload(RequestItem.service),
                                       selectinload(Request.events), selectinload(Request.attachments)))
-    if request is None or not can_view(user, request):
+    if request is None or not policy.can_see_request(user, request):
         raise NotFound(_msg(N_("没有找到这个申请")))
     return request
 
@@ -398,14 +390,9 @@ def my_requests(session: Session, user: User, status: str | None = None, page: i
     return list(rows), total
 
 
-def visible_events(user: User, request: Request) -> list[TicketEvent]:
-    """The timeline: enterprises see public events only; staff see internal notes too."""
-    return [e for e in request.events if e.public or (user.is_staff)]
-
-
 def get_attachment(session: Session, user: User | None, attachment_id: int) -> Attachment:
     attachment = session.get(Attachment, attachment_id)
-    if attachment is None or not can_view(user, attachment.request):
+    if attachment is None or not policy.can_see_attachment(user, attachment):
         raise NotFound(_msg(N_("没有找到这个附件")))
     return attachment
 
@@ -418,7 +405,7 @@ def _refresh_status(request: Request) -> None:
 def can_withdraw(user: User, request: Request) -> bool:
     """Before any bureau has accepted it, the enterprise may take its request back."""
     open_tickets = [t for t in request.tickets if t.status not in workflow.CLOSED]
-    return (user.role == "enterprise" and user.enterprise_id == request.enterprise_id and bool(open_tickets)
+    return (policy.is_enterprise_owner(user, request) and bool(open_tickets)
             and all(t.status == workflow.SUBMITTED for t in open_tickets))
 
 

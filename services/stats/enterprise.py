@@ -1,9 +1,9 @@
 """质量档案: one enterprise's quality file for staff — its profile, its requests and tickets, the
 services it used and its ratings.
 
-Scope: a handler or bureau lead sees only the tickets their bureau handles or co-handles
-(``services.tickets.actions.visible_tickets_clause``), and so only the requests, services and ratings of
-those tickets; supervisors and admins see everything. Enterprise accounts may not open it.
+Scope (``services.policy``): the file opens for supervisors and admins and for staff whose bureau
+holds, held or co-handles one of the enterprise's tickets; they see the tickets they may see, and
+so only the requests, services and ratings of those tickets. Enterprise accounts may not open it.
 No Flask imports.
 """
 from __future__ import annotations
@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from services import policy
 from services.accounts import reference
 from services.core.errors import Forbidden, NotFound
 from services.core.texts import N_
 from services.core.texts import Text as _msg
 from services.models import Enterprise, Rating, Request, RequestItem, Service, Ticket, User
 from services.stats.reports import ratio
-from services.tickets import actions as tickets
 from services.tickets import ratings, workflow
 
 TICKET_LIMIT = 500
@@ -90,13 +90,13 @@ class EnterpriseFile:
 
 def enterprise_file(session: Session, user: User, uscc: str, *, limit: int = TICKET_LIMIT) -> EnterpriseFile:
     """The quality file of the enterprise with this 统一社会信用代码, as ``user`` may see it."""
-    if not tickets.is_staff(user):
+    if not policy.is_staff(user):
         raise Forbidden(_msg(N_("只有工作人员可以查看企业质量档案")))
     code = (uscc or "").strip().upper()
     enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == code)) if len(code) == 18 else None
-    if enterprise is None:
+    if enterprise is None or not policy.can_see_enterprise_file(session, user, enterprise):
         raise NotFound(_msg(N_("没有找到这家企业")))
-    where = (Request.enterprise_id == enterprise.id, tickets.visible_tickets_clause(user))
+    where = (Request.enterprise_id == enterprise.id, policy.enterprise_file_tickets_clause(user))
     total = session.scalar(select(func.count(Ticket.id)).join(Request, Ticket.request_id == Request.id)
                            .where(*where)) or 0
     rows = session.scalars(
@@ -141,7 +141,7 @@ def enterprise_file(session: Session, user: User, uscc: str, *, limit: int = TIC
         "rated": len(latest_score),
         "bad": sum(1 for s in latest_score.values() if s in ratings.BAD),
     }
-    scope = "all" if tickets.sees_everything(user) else (user.bureau.short_name if user.bureau else "")
+    scope = "all" if policy.county_wide(user) else (user.bureau.short_name if user.bureau else "")
     return EnterpriseFile(
         enterprise=enterprise, township=enterprise.township,
         industry=_label(reference.INDUSTRIES, enterprise.industry),

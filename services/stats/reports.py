@@ -81,8 +81,9 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date, Integer, String
 
+from services import policy
 from services.core.clock import BEIJING, local_today
-from services.core.errors import Forbidden, ValidationFailed
+from services.core.errors import ValidationFailed
 from services.models import (
     Bureau,
     Category,
@@ -331,25 +332,11 @@ def parse_filter(session: Session, date_from: str | date | None = None, date_to:
     return StatsFilter(start, end, bureau_row.id, bureau_row.code, bureau_row.short_name)
 
 
-def allowed_bureau(user: User, requested: str | None) -> str | None:
-    """The bureau code a user may look at: supervisors and admins any (or all: None), a bureau
-    lead only their own bureau whatever they ask for; anyone else nothing (Forbidden)."""
-    if user is None or not user.active:
-        raise Forbidden("请先登录")
-    if user.role in ("supervisor", "admin"):
-        return requested
-    if user.role == "lead":
-        if user.bureau is None:
-            raise Forbidden("您的账号没有所属单位，无法查看本单位统计")
-        return user.bureau.code
-    raise Forbidden("只有联席办督查人员、管理员和部门负责人可以查看统计")
-
-
 def filter_for(session: Session, user: User, date_from: str | date | None = None,
                date_to: str | date | None = None, bureau: str | None = None, *,
                today: date | None = None) -> StatsFilter:
-    """``parse_filter`` within what ``user`` may see (see ``allowed_bureau``)."""
-    return parse_filter(session, date_from, date_to, allowed_bureau(user, bureau), today=today)
+    """``parse_filter`` within what ``user`` may see (``services.policy.dashboard_bureau``)."""
+    return parse_filter(session, date_from, date_to, policy.dashboard_bureau(user, bureau), today=today)
 
 
 def bureau_choices(session: Session) -> list[tuple[str, str]]:
@@ -698,7 +685,7 @@ def dashboard_report(session: Session, user: User, date_from: str | date | None 
                      today: date | None = None, calendar: workdays.Calendar | None = None,
                      cache_seconds: float = 0, refresh: bool = False,
                      cache_min_compute: float = CACHE_MIN_COMPUTE) -> Report:
-    """The dashboard of ``user``: checks role and scope (``allowed_bureau``), then the filters.
+    """The dashboard of ``user``: checks role and scope (``services.policy.dashboard_bureau``), then the filters.
 
     With ``cache_seconds`` > 0 a report of the same filter computed less than that long ago
     (by any worker) is returned from ``stats_cache``; otherwise, or with ``refresh``, the report
@@ -1012,7 +999,7 @@ def _performance_from(data: dict[str, Any]) -> PublicPerformance:
 
 __all__ = [
     "BureauRow", "CountRow", "Metrics", "OverdueItem", "PerformanceRow", "PublicPerformance", "Report",
-    "ServiceRow", "StatsFilter", "Table", "WorkdayNumbers", "allowed_bureau", "bureau_choices", "cached",
+    "ServiceRow", "StatsFilter", "Table", "WorkdayNumbers", "bureau_choices", "cached",
     "clear_cache", "dashboard_report", "refresh_defaults",
     "default_from", "filter_for", "headline", "overdue_list", "parse_filter", "parse_year", "public_performance",
     "public_years", "ratio", "report", "report_tables",

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from services import outbox as search_sync
+from services import policy
 from services.core.clock import local_date, local_today, utcnow
-from services.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Stale, ValidationFailed
+from services.core.errors import Conflict, InvalidTransition, NotFound, Stale, ValidationFailed
 from services.core.texts import N_
 from services.core.texts import Text as _msg
 from services.models import Attachment, Bureau, CoHandler, Request, RequestItem, Ticket, TicketEvent, User
@@ -35,51 +36,13 @@ MESSAGE_NEEDED = {
 STALE = N_("该办件刚刚已被他人更新，您的操作没有保存。请查看最新状态后再操作。")
 
 
-# --------------------------------------------------------------------------- visibility
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.active and user.role in User.STAFF_ROLES
-
-
-def sees_everything(user: User) -> bool:
-    return user.role in ("supervisor", "admin")
-
-
-def can_see_ticket(user: User | None, ticket: Ticket) -> bool:
-    if not is_staff(user):
-        return False
-    if sees_everything(user):
-        return True
-    return user.bureau_id is not None and (ticket.bureau_id == user.bureau_id
-                                           or any(c.bureau_id == user.bureau_id for c in ticket.co_handlers))
-
-
-def search_scope(user: User) -> set[int] | None:
-    """Bureau ids whose tickets this user may find by full-text search (None: every bureau)."""
-    if sees_everything(user):
-        return None
-    return {user.bureau_id} if user.bureau_id is not None else set()
-
-
-def visibility_branches(user: User) -> list:
-    """Disjoint WHERE clauses whose union is what this staff member may see: their bureau's
-    tickets and the ones it co-handles (everything for supervisors and admins)."""
-    if sees_everything(user):
-        return [True]
-    co = select(CoHandler.ticket_id).where(CoHandler.bureau_id == user.bureau_id)
-    return [Ticket.bureau_id == user.bureau_id, and_(Ticket.id.in_(co), Ticket.bureau_id != user.bureau_id)]
-
-
-def visible_tickets_clause(user: User):
-    """A WHERE clause limiting tickets to what this staff member may see."""
-    return or_(*visibility_branches(user))
-
-
+# --------------------------------------------------------------------------- reading
 def get_ticket(session: Session, user: User, number: str) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.number == (number or "").strip())
                             .options(selectinload(Ticket.request).selectinload(Request.events),
                                      selectinload(Ticket.items).selectinload(RequestItem.service),
                                      selectinload(Ticket.co_handlers), selectinload(Ticket.bureau)))
-    if ticket is None or not can_see_ticket(user, ticket):
+    if ticket is None or not policy.can_see_ticket(user, ticket):
         raise NotFound(_msg(N_("没有找到这个办件")))
     return ticket
 
@@ -127,18 +90,6 @@ class ActionInput:
     files: tuple[uploads.Incoming, ...] = ()
 
 
-def _check_scope(user: User, ticket: Ticket, action: workflow.Action) -> None:
-    if user.role not in action.roles:
-        raise Forbidden(_msg(N_("您的角色不能执行“%(action)s”"), action=_msg(action.label)))
-    if sees_everything(user):
-        return
-    if action.name == "co_reply":
-        if not any(c.bureau_id == user.bureau_id and c.done_at is None for c in ticket.co_handlers):
-            raise Forbidden(_msg(N_("只有被请求协办的单位可以填写协办意见")))
-    elif ticket.bureau_id != user.bureau_id:
-        raise Forbidden(_msg(N_("该办件不属于您的单位，只能查看")))
-
-
 def _check_version(ticket: Ticket, expected: int | None) -> None:
     if expected is not None and expected != ticket.version:
         raise Stale(_msg(STALE))
@@ -152,7 +103,7 @@ def perform(session: Session, user: User, number: str, data: ActionInput, *, upl
     action = workflow.ACTIONS.get(data.action)
     if action is None:
         raise ValidationFailed({"action": _msg(N_("未知的操作：%(action)s"), action=data.action)})
-    _check_scope(user, ticket, action)
+    policy.check_action(user, ticket, action.name, action.roles, action.label)
     if ticket.status not in action.sources:
         raise InvalidTransition(_msg(N_("办件当前状态为“%(status)s”，不能执行“%(action)s”"),
                                       status=_msg(workflow.label(ticket.status)), action=_msg(action.label)))
@@ -198,6 +149,7 @@ def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action
            target: Bureau | None, calendar: workdays.Calendar, now: datetime) -> TicketEvent:
     request = ticket.request
     before = ticket.status
+    holder = ticket.bureau  # the event belongs to the bureau that held the ticket when it happened
     after = action.target or before
     text = message
     today = local_date(now)
@@ -243,7 +195,7 @@ def _apply(session: Session, user: User, ticket: Ticket, action: workflow.Action
         ticket.supervised_at = now
         text = f"督办：{message}"
     ticket.status = after
-    event = TicketEvent(request=request, ticket=ticket, actor=user, kind=action.name, from_status=before,
+    event = TicketEvent(request=request, ticket=ticket, bureau=holder, actor=user, kind=action.name, from_status=before,
                         to_status=after if after != before else None, message=text, public=action.public)
     event.created_at = now
     session.add(event)
@@ -275,8 +227,7 @@ def _notify(session: Session, ticket: Ticket, action: workflow.Action, text: str
 # --------------------------------------------------------------------------- claim and assign
 def claim(session: Session, user: User, number: str, expected_version: int | None = None) -> Ticket:
     ticket = get_ticket(session, user, number)
-    if user.role not in ("handler", "lead") or ticket.bureau_id != user.bureau_id:
-        raise Forbidden(_msg(N_("只能认领本单位的办件")))
+    policy.check_own_bureau(user, ticket, N_("只能认领本单位的办件"))
     if ticket.status in workflow.CLOSED:
         raise InvalidTransition(_msg(N_("办件已结束，不能认领")))
     _check_version(ticket, expected_version)
@@ -293,10 +244,7 @@ def claim(session: Session, user: User, number: str, expected_version: int | Non
 def assign(session: Session, user: User, number: str, handler_username: str,
            expected_version: int | None = None) -> Ticket:
     ticket = get_ticket(session, user, number)
-    if user.role not in ("lead", "supervisor", "admin"):
-        raise Forbidden(_msg(N_("只有部门负责人可以分派办件")))
-    if user.role == "lead" and ticket.bureau_id != user.bureau_id:
-        raise Forbidden(_msg(N_("只能分派本单位的办件")))
+    policy.check_assign(user, ticket)
     handler = session.scalar(select(User).where(User.username == handler_username, User.active.is_(True)))
     if handler is None or handler.bureau_id != ticket.bureau_id or handler.role not in ("handler", "lead"):
         raise ValidationFailed({"assignee": _msg(N_("请选择本单位的办件人员"))})

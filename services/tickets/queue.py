@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from services import policy
 from services.core.clock import BEIJING, local_today
 from services.core.errors import ValidationFailed
 from services.core.texts import N_
@@ -23,7 +24,7 @@ from services.models import (
     ticket_is_open,
 )
 from services.tickets import workdays, workflow
-from services.tickets.actions import due_state, visibility_branches
+from services.tickets.actions import due_state
 
 #: Counting stops here: "超过 10000 件" is as useful as an exact figure and costs a bounded scan.
 COUNT_CAP = 10_000
@@ -105,7 +106,7 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
     # One ordered, limited query per visibility branch (own bureau / co-handled), merged here:
     # each is an index range scan on (bureau, deadline, id), where one query with "bureau OR
     # co-handled" would read and sort every matching ticket.
-    for branch in visibility_branches(user):
+    for branch in policy.visibility_branches(user):
         where = and_(branch, *conditions)
         if total <= COUNT_CAP:  # count up to one past the cap, over all branches together
             total += session.scalar(select(func.count()).select_from(

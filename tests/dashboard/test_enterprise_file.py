@@ -49,12 +49,13 @@ def test_handler_of_another_bureau_sees_none_of_its_tickets(client, world):
     assert scores == ["3"]
 
 
-def test_a_bureau_with_no_tickets_sees_only_the_profile(app, client, world):
+def test_a_bureau_that_never_had_its_tickets_cannot_open_the_file(app, client, world):
+    """Contact name, mobile and e-mail stay with the bureaus that work for the enterprise."""
     login(client, make_staff(app, "sti-h", "handler", "sti"))
-    page = soup(client.get(f"/staff/enterprises/{USCC_A}"))
-    assert numbers(page) == set()
-    assert not any(n in str(page) for n in world.t.values())
-    assert USCC_A in page.get_text()
+    response = client.get(f"/staff/enterprises/{USCC_A}")
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert USCC_A not in text and not any(n in text for n in world.t.values())
 
 
 def test_co_handling_bureau_sees_the_co_handled_ticket(client, world):
