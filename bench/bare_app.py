@@ -34,7 +34,9 @@ PAGE = """{% extends "base.html" %}
 {% block content %}
 <section class="hero" aria-labelledby="hero-title">
   <h1 id="hero-title">{{ _("企业质量服务，一站找到、一次办好") }}</h1>
-  <p class="lead">{{ _("计量、标准化、检验检测、认证认可、质量管理、品牌培育、知识产权——说出您的需求，我们帮您找到对口的服务和部门。") }}</p>
+  <p class="lead">{{
+    _("计量、标准化、检验检测、认证认可、质量管理、品牌培育、知识产权——说出您的需求，我们帮您找到对口的服务和部门。")
+  }}</p>
   <form class="search-form" role="search" action="{{ url_for('public.search_page') }}" method="get">
     <label for="q" class="visually-hidden">{{ _("搜索服务") }}</label>
     <input id="q" name="q" type="search" maxlength="1000" autocomplete="off">

@@ -1621,12 +1621,15 @@ def code_versions() -> dict[str, str]:
 
     out = {}
     for rel in (
-        "services/queue.py",
-        "services/tickets.py",
-        "services/statistics.py",
-        "services/search_sync.py",
-        "services/requests.py",
+        "services/policy.py",
+        "services/tickets/queue.py",
+        "services/tickets/actions.py",
+        "services/stats/reports.py",
+        "services/stats/metrics.py",
+        "services/outbox.py",
+        "services/requests/submission.py",
         "search_index/tickets.py",
+        "search_index/ticket_query.py",
         "portal/dashboard/views.py",
         "portal/api/requests.py",
         "portal/api/tickets.py",

@@ -27,6 +27,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Every `<int:…>` route refuses ids no row can have (a 404), before any route is added.
+    from portal.params import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
     from portal import errors, i18n, security, sessions, templating
     from portal.account import bp as account_bp

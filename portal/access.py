@@ -14,11 +14,14 @@ from typing import Callable, Iterable, TypeVar
 from flask import abort, g, request
 from flask_login import current_user
 
+from services.core import roles
+
 F = TypeVar("F", bound=Callable)
 
 ACCESS_ATTR = "_portal_access"
-ENTERPRISE = ("enterprise",)
-STAFF = ("handler", "lead", "supervisor", "admin")
+# The role groups of services.core.roles the views' marks use most.
+ENTERPRISE = roles.ENTERPRISES
+STAFF = roles.STAFF
 
 
 def public(view: F) -> F:

@@ -16,11 +16,13 @@ from services import outbox as search_sync
 from services import seed
 from services.accounts import users as accounts
 from services.catalog import records as catalog
+from services.catalog.documents import count_public_services
 from services.catalog.formats import read_catalog_file, write_catalog_file
-from services.catalog.records import CatalogError
+from services.catalog.indexing import rebuild_index
+from services.catalog.problems import CatalogError
 from services.core import schema
 from services.core.clock import utcnow
-from services.core.errors import NotFound, ValidationFailed
+from services.core.errors import ServiceError, ValidationFailed
 from services.models import User
 from services.tickets import actions as tickets
 from services.tickets import mail
@@ -82,8 +84,8 @@ def import_command(file: Path, replace: bool, dry_run: bool) -> None:
     session = db.session
     try:
         data, labels = read_catalog_file(file)
-        services = data.get("services") if isinstance(data.get("services"), list) else []
-        with progress_bar(len(services), "导入服务") as update:
+        services = data.get("services")
+        with progress_bar(len(services) if isinstance(services, list) else 0, "导入服务") as update:
             report = catalog.import_catalog(session, None if dry_run else search.index, data, replace=replace,
                                             dry_run=dry_run, labels=labels, progress=update)
     except CatalogError as exc:
@@ -112,8 +114,8 @@ search_cli = AppGroup("search", help="搜索索引。")
 def rebuild_indexes(session) -> None:
     """Both indexes from the database, with progress bars; the outbox position moves past them."""
     started = utcnow()
-    with progress_bar(catalog.count_public_services(session), "重建服务目录索引") as update:
-        count = catalog.rebuild_index(session, search.index, progress=update)
+    with progress_bar(count_public_services(session), "重建服务目录索引") as update:
+        count = rebuild_index(session, search.index, progress=update)
     click.echo(f"服务目录索引已建立：{count} 项服务。")
     with progress_bar(search_sync.count_tickets(session), "重建办件索引") as update:
         tickets_count = search.rebuild_tickets(session, progress=update)
@@ -200,7 +202,7 @@ def user_token_command(username, name):
     """为账号生成一个新的 API 令牌并打印出来。"""
     try:
         user = accounts.get_by_username(db.session, username)
-    except NotFound as exc:
+    except ServiceError as exc:  # no such account
         click.secho(exc.message, fg="red", err=True)
         raise SystemExit(1)
     click.echo(accounts.issue_token(db.session, user, name))

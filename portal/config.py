@@ -28,6 +28,13 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "portal.sqlite3"),
         "SQLALCHEMY_ECHO": False,
+        # Connection pool per process (portal/database.py); None takes the default for the kind of
+        # database: SQLite 10 kept, more opened as needed (-1: no overflow limit); PostgreSQL 5 + 10,
+        # waiting up to 30 s for one.
+        # A request that waits longer answers 503 with Retry-After.
+        "SQLALCHEMY_POOL_SIZE": None,
+        "SQLALCHEMY_MAX_OVERFLOW": None,
+        "SQLALCHEMY_POOL_TIMEOUT": None,
         "INDEX_DIR": os.path.join(instance_path, "index"),
         "TICKET_INDEX_DIR": os.path.join(instance_path, "ticket-index"),
         "SEARCH_SYNC_STATE": os.path.join(instance_path, "search-sync.json"),

@@ -1,9 +1,11 @@
-"""Small glue between WTForms and the services' ValidationFailed."""
+"""Small glue between WTForms and the services' ValidationFailed. Other forms import WTForms'
+SelectChoice from here, so its missing stub is handled in one place."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in types-WTForms 3.2 (new in 3.3)
 
 from services.core.errors import ValidationFailed
 
@@ -29,3 +31,8 @@ def label_choices(pairs, prompt=None) -> list[SelectChoice]:
     the form is shown, where `choices` would fix them in Chinese when the module is imported."""
     items = [SelectChoice("", prompt)] if prompt is not None else []
     return items + [SelectChoice(str(value), lazy_gettext(label)) for value, label in pairs]
+
+
+def text(field: Field) -> str:
+    """A text field's value as a string ("" when empty): WTForms gives None for a missing value."""
+    return field.data or ""

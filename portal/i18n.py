@@ -20,7 +20,7 @@ bp = Blueprint("i18n", __name__)
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     lang = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if lang in languages:
+    if lang and lang in languages:
         return lang
     if request.path.startswith(API_PREFIXES) and request.accept_languages:
         best = request.accept_languages.best_match(list(languages))
@@ -30,8 +30,12 @@ def select_locale() -> str:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths are followed after switching language."""
+    """Only same-site paths are followed (after switching language, logging in …): no other host,
+    and no control character, which would end the Location header and start another
+    (`/%0d%0aSet-Cookie:…`)."""
     if not target:
+        return default
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

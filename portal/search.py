@@ -106,7 +106,7 @@ class SearchExtension:
 
         def docs_provider() -> Iterator[dict]:
             # Called when the catalog index is missing or unreadable: rebuild from the database.
-            from services.catalog.records import iter_docs
+            from services.catalog.documents import iter_docs
 
             with Session(bind=state.engine) as session:
                 yield from iter_docs(session)

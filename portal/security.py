@@ -1,11 +1,9 @@
 """Security defaults: response headers with a Content-Security-Policy that allows no inline
-script, secure cookies and a real secret key in production, rate limits, and a calm page when
-the database is briefly away."""
+script, secure cookies and a real secret key in production, rate limits. (The calm page when
+the database is briefly away is one of the app's error handlers: portal/errors.py.)"""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
-from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError, OperationalError
+from flask import Flask, current_app, request
 
 from portal.config import DEFAULT_SECRET_KEY
 from portal.extensions import limiter
@@ -70,20 +68,3 @@ def init_app(app: Flask) -> None:
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(DBAPIError)
-    def database_unavailable(exc):
-        from portal.extensions import db
-
-        try:
-            db.session.rollback()
-        except Exception:  # noqa: BLE001 - the connection may be gone entirely
-            db.session.remove()
-        app.logger.warning("database unavailable: %s", exc.__class__.__name__)
-        if request.path.startswith(("/api/", "/open311/")):
-            response = jsonify({"error": {"code": "unavailable", "message": "数据库暂时无法连接，请稍后重试。"}})
-        else:
-            response = render_template("errors/error.html", status=503,
-                                       message=_("系统正忙或正在维护，请稍后重试。您刚才的操作没有保存。"))
-        return response, 503, {"Retry-After": "30"}

@@ -2,23 +2,30 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from services import policy
+from services.core import roles, statuses
 from services.core.clock import BEIJING
 
 
-def url_with(**changes) -> str:
+def url_with(**changes: object) -> str:
     """The current page's URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict()
+    # The query string is built here rather than by url_for, which would take a visitor's
+    # `?_scheme=` or `?_external=` as its own options (or clash with a path argument).
+    args: dict[str, Any] = request.args.to_dict()
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint or "public.home", **(request.view_args or {}), **args)
+    base = url_for(request.endpoint or "public.home", **(request.view_args or {}))
+    return f"{base}?{urlencode(args)}" if args else base
 
 
 def zh() -> Markup:
@@ -68,13 +75,14 @@ def init_app(app: Flask) -> None:
     from flask_babel import gettext
 
     from portal.texts import tr
-    from services.requests.submission import display_value
+    from services.requests.fields import display_value
     from services.tickets.workflow import label
 
     def status_label(status: str) -> str:
         return gettext(label(status))
 
-    app.jinja_env.globals.update(url_with=url_with, category_label=category_label, display_value=display_value,
+    app.jinja_env.globals.update(policy=policy, role_groups=roles, statuses=statuses, url_with=url_with,
+                                 category_label=category_label, display_value=display_value,
                                  status_label=status_label, attrs=attrs, zh=zh,
                                  unread_notifications=unread_notifications)
     # `{{ value|service_text }}`: a services.core.texts.Text (message, warning, label) in the page language.

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from flask_babel import gettext, pgettext
 
-from services.admin import AUDIT_CONTEXT
+from services.audit import AUDIT_CONTEXT
 from services.core.errors import ServiceError, ValidationFailed
 from services.core.texts import Text
 

@@ -207,50 +207,6 @@ def index_terms(text: str) -> Iterator[tuple[str, int, int]]:
                 yield term, start + s, start + e
 
 
-class ChineseTokenizer(Tokenizer):
-    """Whoosh tokenizer: CJK unigrams + bigrams + jieba words, Latin words.
-
-    Used directly as the analyzer of the text fields (it already lowercases
-    and normalises, so no filter chain is needed)."""
-
-    def __call__(  # type: ignore[override]
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = normalize(value)
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar = start_char
-                t.endchar = start_char + len(value)
-            yield t
-            return
-        for pos, (term, s, e) in enumerate(index_terms(value)):
-            t.text = term
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = term
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar = start_char + s
-                t.endchar = start_char + e
-            yield t
-
-
 #: Separators of the weighted sections of a WeightedChineseTokenizer value.
 SECTION_SEP = "\x1e"
 WEIGHT_SEP = "\x1f"
@@ -266,15 +222,34 @@ def weighted_value(sections: Iterable[tuple[float, str]]) -> str:
     )
 
 
-class WeightedChineseTokenizer(Tokenizer):
-    """Like :class:`ChineseTokenizer`, for a value made of weighted sections
-    (see :func:`weighted_value`): each token's boost is its section's weight,
-    and Whoosh's Frequency format sums the boosts into the posting weight.
-    One posting list then carries keywords, summary and body with their
-    relative importance (BM25F-style), which is much cheaper to read and
-    score than one list per field."""
+def _sections(value: str) -> Iterator[tuple[float, str]]:
+    """The ``(weight, text)`` sections of a :func:`weighted_value`; a section
+    without a (valid) weight is plain text of weight 1."""
+    for section in value.split(SECTION_SEP):
+        weight_text, sep, text = section.partition(WEIGHT_SEP)
+        try:
+            weight = float(weight_text) if sep else 1.0
+        except ValueError:
+            weight, sep = 1.0, ""
+        yield weight, (text if sep else section)
 
-    def __call__(  # type: ignore[override]
+
+class ChineseTokenizer(Tokenizer):
+    """Whoosh tokenizer: CJK unigrams + bigrams + jieba words, Latin words.
+
+    Used directly as the analyzer of the text fields (it already lowercases
+    and normalises, so no filter chain is needed).
+
+    ``weighted`` (a class attribute, so that the schemas pickled into existing
+    indexes stay as they are; see :class:`WeightedChineseTokenizer`) reads
+    the value as weighted sections instead: each token's boost is its
+    section's weight, positions run on across sections and character offsets
+    are relative to the section.  A weighted value is always tokenized
+    (``tokenize=False`` would make one term of the encoded sections)."""
+
+    weighted = False
+
+    def __call__(
         self,
         value: str,
         positions: bool = False,
@@ -288,15 +263,18 @@ class WeightedChineseTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize and not self.weighted:
+            t.original = t.text = normalize(value)
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
         pos = start_pos
-        for section in value.split(SECTION_SEP):
-            weight_text, sep, text = section.partition(WEIGHT_SEP)
-            try:
-                weight = float(weight_text) if sep else 1.0
-            except ValueError:
-                weight, sep = 1.0, ""
-            if not sep:  # a plain value: weight 1
-                text = section
+        for weight, text in _sections(value) if self.weighted else ((1.0, value),):
             for term, s, e in index_terms(text):
                 t.text = term
                 t.boost = weight
@@ -305,11 +283,24 @@ class WeightedChineseTokenizer(Tokenizer):
                     t.original = term
                 if positions:
                     t.pos = pos
-                if chars:  # offsets within the section only
+                if chars:
                     t.startchar = start_char + s
                     t.endchar = start_char + e
                 pos += 1
                 yield t
+
+
+class WeightedChineseTokenizer(ChineseTokenizer):
+    """:class:`ChineseTokenizer` for a value made of weighted sections (see
+    :func:`weighted_value`): Whoosh's Frequency format sums the boosts into
+    the posting weight, so one posting list carries keywords, summary and
+    body with their relative importance (BM25F-style), which is much cheaper
+    to read and score than one list per field.
+
+    Only the ``weighted`` switch differs; the class exists under this name
+    because the catalog's existing indexes pickled it into their schema."""
+
+    weighted = True
 
 
 def ChineseAnalyzer() -> ChineseTokenizer:

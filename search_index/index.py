@@ -12,7 +12,9 @@ Concurrency model
   once the searches still using them finish (reference counted).
 * Writers (``upsert``/``delete``) take a per-directory thread lock and then
   Whoosh's file lock, with a timeout and retries, so two writers never race
-  into ``LockError``.
+  into ``LockError`` (the locks, generations, meta file and the swap of a
+  rebuilt index are :mod:`search_index.store`'s, shared with the ticket
+  index).
 * ``rebuild`` builds a complete index in a temporary sub-directory and swaps
   it in with a single atomic TOC write: readers see the old or the new index,
   never an empty or half-built one.
@@ -25,24 +27,15 @@ Concurrency model
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import re
-import shutil
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as windex
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC, LockError
-from whoosh.util.filelock import try_for
 
 from .analysis import add_user_words, ensure_jieba
 from .highlight import SNIPPET_CHARS, best_snippet, highlight_html
@@ -50,6 +43,7 @@ from .query import QueryPlan, plan_query
 from .results import Hit, IndexUnavailable, SearchResult
 from .schema import SCHEMA_VERSION, build_schema, doc_to_fields
 from .snapshot import FACETS, INDEXNAME, Snapshot
+from .store import LOCK_RETRY_DELAY, FileLock, Store, codec, commit
 from .suggest import suggest
 
 __all__ = ["CatalogIndex"]
@@ -61,7 +55,6 @@ META_FILE = "search_index.json"
 WRITE_LOCK_TIMEOUT = 60.0
 #: Seconds a rebuild waits for another rebuild to finish.
 REBUILD_LOCK_TIMEOUT = 600.0
-LOCK_RETRY_DELAY = 0.05
 
 MAX_PER_PAGE = 100
 #: The first snapshot a CatalogIndex opens loads the scores of this many of
@@ -69,60 +62,6 @@ MAX_PER_PAGE = 100
 #: queries after start-up do not pay for the longest postings.
 PREWARM_TERMS = 400
 PREWARM_SECONDS = 0.6
-#: Postings per block in new segments.  Whoosh's default (128) suits its
-#: block-skipping matchers; this index reads whole posting lists, where the
-#: per-block cost (seek, decompress, unpickle) dominates, so blocks are larger.
-POSTINGS_BLOCK = 1024
-
-
-_TOC_RE = re.compile(r"^_%s_([0-9]+)\.toc$" % INDEXNAME)
-
-# One thread lock per index directory, shared by every CatalogIndex instance
-# of this process (two instances on one directory must not race either).
-_DIR_LOCKS: dict[str, threading.RLock] = {}
-_DIR_LOCKS_GUARD = threading.Lock()
-
-
-def _codec() -> W3Codec:
-    return W3Codec(blocklimit=POSTINGS_BLOCK)
-
-
-def _dir_lock(path: Path) -> threading.RLock:
-    key = os.path.realpath(path)
-    with _DIR_LOCKS_GUARD:
-        return _DIR_LOCKS.setdefault(key, threading.RLock())
-
-
-def _latest_generation(folder: Path) -> int:
-    """Highest TOC generation in *folder*, -1 when there is no index."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return -1
-    gen = -1
-    for name in names:
-        m = _TOC_RE.match(name)
-        if m:
-            gen = max(gen, int(m.group(1)))
-    return gen
-
-
-def _commit(writer: Any) -> None:
-    """Commit a Whoosh writer and free its searcher's files at once.
-
-    SegmentWriter caches a Searcher whose ``_orig_close`` attribute is its
-    own bound method: a reference cycle that keeps the old segment's memory
-    map (and file descriptor) alive until the next full GC.  Breaking the
-    cycle after the commit releases them immediately."""
-    searcher = getattr(writer, "_searcher", None)
-    writer.commit()
-    if searcher is not None:
-        try:
-            searcher.__dict__.clear()
-        except Exception:  # pragma: no cover - best effort
-            pass
-
-
 # --------------------------------------------------------------------------
 # The public class
 # --------------------------------------------------------------------------
@@ -145,10 +84,16 @@ class CatalogIndex:
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.docs_provider = docs_provider
-        self._storage = FileStorage(str(self.index_dir))
+        self._store = Store(
+            self.index_dir, indexname=INDEXNAME, meta_file=META_FILE, schema_version=SCHEMA_VERSION,
+            label="search index",
+        )
+        self._storage = self._store.storage
         self._snap: Snapshot | None = None
         self._snap_lock = threading.RLock()
-        self._write_lock = _dir_lock(self.index_dir)
+        # One per index directory, shared by every CatalogIndex of this
+        # process: writers and rebuilds take it before the file lock.
+        self._write_lock = self._store.state.write_lock
         # Generation last found empty although a provider exists (and the
         # provider had nothing either): don't ask the provider again for it.
         self._verified_empty_gen: int | None = None
@@ -159,13 +104,6 @@ class CatalogIndex:
 
     # -- opening ----------------------------------------------------------
 
-    def _meta_ok(self) -> bool:
-        try:
-            meta = json.loads((self.index_dir / META_FILE).read_text("utf-8"))
-            return meta.get("schema_version") == SCHEMA_VERSION
-        except (OSError, ValueError, AttributeError):
-            return False
-
     def _open_snapshot(self, gen: int) -> Snapshot:
         """Open generation *gen*; raises on missing/corrupt/stale indexes."""
         if gen < 0:
@@ -175,7 +113,7 @@ class CatalogIndex:
         if set(snap.schema.names()) != expected:
             snap.close()
             raise ValueError("index schema differs from this version of search_index")
-        if not self._meta_ok() and self.docs_provider is not None:
+        if not self._store.meta_ok() and self.docs_provider is not None:
             snap.close()
             raise ValueError("index was built by another version of search_index")
         return snap
@@ -183,13 +121,13 @@ class CatalogIndex:
     def _current(self) -> Snapshot:
         """The snapshot of the newest generation, (re)opening or rebuilding
         the index as needed."""
-        gen = _latest_generation(self.index_dir)
+        gen = self._store.generation()
         snap = self._snap
         if snap is not None and snap.generation == gen:
             return snap
         with self._snap_lock:
             snap = self._snap
-            gen = _latest_generation(self.index_dir)
+            gen = self._store.generation()
             if snap is not None and snap.generation == gen:
                 return snap
             try:
@@ -225,14 +163,14 @@ class CatalogIndex:
         log.warning("search index in %s unusable (%s); rebuilding", self.index_dir, exc)
         try:
             with self._rebuild_lock():
-                gen = _latest_generation(self.index_dir)
+                gen = self._store.generation()
                 if gen != broken_gen:
                     try:
                         return self._open_snapshot(gen)
                     except Exception:
                         pass
                 self._rebuild_locked(self.docs_provider())
-                return self._open_snapshot(_latest_generation(self.index_dir))
+                return self._open_snapshot(self._store.generation())
         except IndexUnavailable:
             raise
         except Exception as exc2:
@@ -247,9 +185,9 @@ class CatalogIndex:
                 self._verified_empty_gen = snap.generation
                 return snap
             with self._rebuild_lock():
-                if _latest_generation(self.index_dir) == snap.generation:
+                if self._store.generation() == snap.generation:
                     self._rebuild_locked(docs)
-                new = self._open_snapshot(_latest_generation(self.index_dir))
+                new = self._open_snapshot(self._store.generation())
         except Exception:
             # Serving the empty index beats failing; try again next generation.
             log.exception("could not fill the empty search index from the provider")
@@ -274,36 +212,11 @@ class CatalogIndex:
 
     # -- locks --------------------------------------------------------------
 
-    class _FileLock:
-        """Context manager: thread lock + Whoosh file lock with timeout."""
+    def _rebuild_lock(self) -> FileLock:
+        return self._store.lock("REBUILDLOCK", REBUILD_LOCK_TIMEOUT, self._write_lock)
 
-        def __init__(self, owner: "CatalogIndex", name: str, timeout: float) -> None:
-            self.owner, self.name, self.timeout = owner, name, timeout
-            self.lock: Any = None
-
-        def __enter__(self) -> None:
-            self.owner._write_lock.acquire()
-            try:
-                # The directory may have been removed under us (rm -rf index/).
-                self.owner.index_dir.mkdir(parents=True, exist_ok=True)
-                self.lock = self.owner._storage.lock(f"{INDEXNAME}_{self.name}")
-                if not try_for(self.lock.acquire, timeout=self.timeout, delay=LOCK_RETRY_DELAY):
-                    raise LockError(f"could not lock the search index ({self.name})")
-            except BaseException:
-                self.owner._write_lock.release()
-                raise
-
-        def __exit__(self, *exc: object) -> None:
-            try:
-                self.lock.release()
-            finally:
-                self.owner._write_lock.release()
-
-    def _rebuild_lock(self) -> "CatalogIndex._FileLock":
-        return CatalogIndex._FileLock(self, "REBUILDLOCK", REBUILD_LOCK_TIMEOUT)
-
-    def _writelock(self) -> "CatalogIndex._FileLock":
-        return CatalogIndex._FileLock(self, "WRITELOCK", WRITE_LOCK_TIMEOUT)
+    def _writelock(self) -> FileLock:
+        return self._store.lock("WRITELOCK", WRITE_LOCK_TIMEOUT, self._write_lock)
 
     # -- writing ------------------------------------------------------------
 
@@ -340,13 +253,10 @@ class CatalogIndex:
             fields = doc_to_fields(doc)
             prepared[fields["code"]] = fields
         add_user_words(k for f in prepared.values() for k in f.get("kw_exact", "").split(",") if k)
-        tmp = self.index_dir / f".build-{uuid.uuid4().hex}"
         step = max(1, (total or len(prepared)) // 200)
         count = 0
-        try:
-            tmp.mkdir()
-            ix = windex.create_in(str(tmp), build_schema(), indexname=INDEXNAME)
-            writer = ix.writer(limitmb=256, codec=_codec())
+        with self._store.building(build_schema()) as ix:
+            writer = ix.writer(limitmb=256, codec=codec())
             try:
                 for fields in prepared.values():
                     writer.add_document(**fields)
@@ -360,30 +270,8 @@ class CatalogIndex:
             if progress is not None:
                 progress(count)
             with self._writelock():
-                self._install(tmp)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+                self._store.install(ix)
         return count
-
-    def _install(self, tmp: Path) -> None:
-        """Move the index built in *tmp* into place (caller holds the lock)."""
-        tmp_storage = FileStorage(str(tmp))
-        toc = TOC.read(tmp_storage, INDEXNAME)
-        for name in os.listdir(tmp):
-            if name.endswith(".toc") or "LOCK" in name or (tmp / name).is_dir():
-                continue
-            os.replace(tmp / name, self.index_dir / name)
-        toc.generation = max(_latest_generation(self.index_dir), toc.generation) + 1
-        # TOC.write writes a temporary file and renames it: atomic switch.
-        toc.write(self._storage, INDEXNAME)
-        self._write_meta()
-        windex.clean_files(self._storage, INDEXNAME, toc.generation, toc.segments)
-
-    def _write_meta(self) -> None:
-        meta = {"schema_version": SCHEMA_VERSION, "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        tmp = self.index_dir / f".{META_FILE}.{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps(meta), "utf-8")
-        os.replace(tmp, self.index_dir / META_FILE)
 
     def _writable_index(self) -> windex.FileIndex:
         """The index to apply incremental changes to.
@@ -391,13 +279,12 @@ class CatalogIndex:
         A missing index is rebuilt from the provider, or -- without one --
         created empty so that upserts can fill it.  A damaged one is rebuilt
         from the provider or raises IndexUnavailable."""
-        if _latest_generation(self.index_dir) < 0 and self.docs_provider is None:
+        if self._store.generation() < 0 and self.docs_provider is None:
             with self._writelock():
-                if _latest_generation(self.index_dir) < 0:
-                    windex.create_in(str(self.index_dir), build_schema(), indexname=INDEXNAME)
-                    self._write_meta()
+                if self._store.generation() < 0:
+                    self._store.create(build_schema())
         self._current()  # validates the index, rebuilding it if needed
-        return windex.FileIndex(self._storage, indexname=INDEXNAME)
+        return self._store.open()
 
     def upsert(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Add or replace documents by code; visible to the next search.
@@ -412,12 +299,12 @@ class CatalogIndex:
         add_user_words(k for f in prepared.values() for k in f.get("kw_exact", "").split(",") if k)
         ix = self._writable_index()
         with self._write_lock:
-            writer = ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY, codec=_codec())
+            writer = ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY, codec=codec())
             try:
                 self._delete_codes(writer, prepared)
                 for fields in prepared.values():
                     writer.add_document(**fields)
-                _commit(writer)
+                commit(writer)
             except BaseException:
                 writer.cancel()
                 raise
@@ -430,10 +317,10 @@ class CatalogIndex:
             return
         ix = self._writable_index()
         with self._write_lock:
-            writer = ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY, codec=_codec())
+            writer = ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=LOCK_RETRY_DELAY, codec=codec())
             try:
                 self._delete_codes(writer, wanted)
-                _commit(writer)
+                commit(writer)
             except BaseException:
                 writer.cancel()
                 raise

@@ -565,9 +565,9 @@ class Snapshot:
             else:
                 if len(acc) <= len(sd):
                     for d in acc:
-                        s = sd.get(d)
-                        if s is not None:
-                            acc[d] += s * weight
+                        found = sd.get(d)
+                        if found is not None:
+                            acc[d] += found * weight
                 else:
                     for d, s in sd.items():
                         if d in acc:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_sessio
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
+from services.core import roles, statuses
 from services.core.clock import utcnow
 
 
@@ -65,7 +66,9 @@ def _far_date_pg(element, compiler, **kw):
 
 
 #: Statuses in which a ticket is still someone's work (the queue's default view).
-OPEN_TICKET_STATUSES = ("submitted", "accepted", "in_progress", "need_info", "returned")
+#: In the order of the SQL text of the partial indexes ix_ticket_open_* (migration 0006):
+#: submitted, accepted, in_progress, need_info, returned.
+OPEN_TICKET_STATUSES = statuses.ordered(statuses.OPEN)
 
 
 class Base(DeclarativeBase):
@@ -202,8 +205,8 @@ class User(Base):
 
     __tablename__ = "user"
 
-    ROLES = ("enterprise", "handler", "lead", "supervisor", "admin")
-    STAFF_ROLES = ("handler", "lead", "supervisor", "admin")
+    ROLES = roles.ROLES
+    STAFF_ROLES = roles.STAFF
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

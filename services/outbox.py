@@ -36,14 +36,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, cast, overload
 
 from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from search_index.tickets import TicketIndexUnavailable
-from services.catalog.records import public_services_query, service_doc
+from services.catalog.documents import public_services_query, service_doc
 from services.core.clock import utcnow
+from services.core.transaction import atomic
 from services.models import CoHandler, Enterprise, Request, RequestItem, SearchOutbox, Service, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -251,6 +253,18 @@ def position_after_rebuild(session: Session, started: datetime) -> int:
 
 
 # --------------------------------------------------------------------------- rebuilding
+@overload
+def rebuild_tickets(session: Session, ticket_index: TicketIndexLike, position: Position | None = None,
+                    progress: Callable[[int], None] | None = None, *,
+                    if_unavailable: Literal[False] = False) -> int: ...
+
+
+@overload
+def rebuild_tickets(session: Session, ticket_index: TicketIndexLike, position: Position | None = None,
+                    progress: Callable[[int], None] | None = None, *,
+                    if_unavailable: bool) -> int | None: ...
+
+
 def rebuild_tickets(session: Session, ticket_index: TicketIndexLike, position: Position | None = None,
                     progress: Callable[[int], None] | None = None, *,
                     if_unavailable: bool = False) -> int | None:
@@ -319,11 +333,11 @@ def _apply_rows(session: Session, catalog_index: Index, ticket_index: TicketInde
     start = position.read()
     report.position = start
     covered = position.tickets_covered_before() if ticket_index is not None else None
-    columns = [SearchOutbox.id, SearchOutbox.kind, SearchOutbox.key]
+    query = select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.key)
     if covered is not None:
-        columns.append((SearchOutbox.created_at < covered).label("covered"))
+        query = query.add_columns((SearchOutbox.created_at < covered).label("covered"))
     rows = session.execute(
-        select(*columns)
+        query
         .where(or_(SearchOutbox.id > start, SearchOutbox.created_at > utcnow() - GRACE))
         .order_by(SearchOutbox.id).limit(limit)).all()
     if seen is not None:
@@ -361,6 +375,9 @@ def _apply_rows(session: Session, catalog_index: Index, ticket_index: TicketInde
 
 def prune(session: Session) -> int:
     """Drop rows every host has long since applied (run from cron or the indexer)."""
-    result = session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < utcnow() - KEEP))
-    session.commit()
+    with atomic(session):
+        # Session.execute is typed to return a Result, but for a DELETE it is a CursorResult, which
+        # has the rowcount (the same cast as in services/stats/cache.py).
+        result = cast(CursorResult, session.execute(
+            delete(SearchOutbox).where(SearchOutbox.created_at < utcnow() - KEEP)))
     return result.rowcount or 0

@@ -23,7 +23,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from services.core import roles
@@ -123,6 +123,15 @@ def check_action(user: User, ticket: Ticket, action_name: str, action_roles: tup
         raise Forbidden(_msg(N_("该办件不属于您的单位，只能查看")))
 
 
+def may_run(user: User, ticket: Ticket, action_name: str, action_roles: tuple[str, ...]) -> bool:
+    """`check_action` as a yes/no, for offering only the actions that would be allowed."""
+    try:
+        check_action(user, ticket, action_name, action_roles, action_name)
+    except Forbidden:
+        return False
+    return True
+
+
 def check_own_bureau(user: User, ticket: Ticket, message: str) -> None:
     """Bureau staff (handlers, leads) acting on their own bureau's ticket, e.g. to claim it."""
     if user.role not in roles.BUREAU_STAFF or ticket.bureau_id != user.bureau_id:
@@ -140,7 +149,7 @@ def visibility_branches(user: User) -> list[Any]:
     """Disjoint WHERE clauses whose union is the staff member's queue: their bureau's tickets and
     the ones it is co-handling now (everything for county-wide staff, nothing for others)."""
     if county_wide(user):
-        return [True]
+        return [true()]
     bureau = _bureau_id(user) if is_staff(user) else None
     if bureau is None:
         return [false()]
@@ -246,7 +255,7 @@ def enterprise_file_tickets_clause(user: User) -> Any:
     """Which of an enterprise's tickets its quality file lists for this user: every ticket the
     user may see (including co-handled ones, open or answered)."""
     if county_wide(user):
-        return True
+        return true()
     bureau = _bureau_id(user) if is_staff(user) else None
     if bureau is None:
         return false()
@@ -267,3 +276,49 @@ def dashboard_bureau(user: User | None, requested: str | None) -> str | None:
             raise Forbidden(_msg(N_("您的账号没有所属单位，无法查看本单位统计")))
         return user.bureau.code
     raise Forbidden(_msg(N_("只有联席办督查人员、管理员和部门负责人可以查看统计")))
+
+
+# --------------------------------------------------------------------------- enterprise actions
+def check_enterprise_owner(user: User | None, request: Request, message: str) -> None:
+    """Withdraw, answer a 补正 notice, rate: only the enterprise that submitted the request."""
+    if not is_enterprise_owner(user, request):
+        raise Forbidden(_msg(message))
+
+
+# --------------------------------------------------------------------------- 差评 follow-ups
+def check_follow_up(user: User, ticket: Ticket) -> None:
+    """A 差评 follow-up is the ticket's bureau lead's (or county-wide staff's)."""
+    if county_wide(user):
+        return
+    if not (is_staff(user) and user.role == roles.LEAD and user.bureau_id == ticket.bureau_id):
+        raise Forbidden(_msg(N_("只有该单位负责人可以处理差评回访")))
+
+
+def follow_ups_clause(user: User) -> Any:
+    """Which tickets' 差评 follow-ups a user works: county-wide all, a lead their bureau's."""
+    if county_wide(user):
+        return true()
+    if is_staff(user) and user.role == roles.LEAD and user.bureau_id is not None:
+        return Ticket.bureau_id == user.bureau_id
+    return false()
+
+
+# --------------------------------------------------------------------------- what a page may show
+def visible_attachments(user: User | None, request: Request) -> list[Attachment]:
+    return [a for a in request.attachments if can_see_attachment(user, a)]
+
+
+def can_read_routing(user: User | None, ticket: Ticket) -> bool:
+    """The routing reason (分办依据) is internal: staff who may see the ticket."""
+    return can_see_ticket(user, ticket)
+
+
+def can_claim(user: User | None, ticket: Ticket) -> bool:
+    return (is_staff(user) and user is not None and user.role in roles.BUREAU_STAFF
+            and ticket.bureau_id == user.bureau_id and ticket.assignee_id != user.id)
+
+
+def can_assign(user: User | None, ticket: Ticket) -> bool:
+    if not is_staff(user) or user is None or user.role not in roles.LEADS:
+        return False
+    return county_wide(user) or ticket.bureau_id == user.bureau_id

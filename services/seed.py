@@ -11,28 +11,30 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.models import Bundle, BundleService, Bureau, RoutingRule, Service
+from services.accounts import users as accounts
+from services.core.transaction import atomic
+from services.models import Bundle, BundleService, Bureau, RoutingRule, Service, User
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
 def load_bundles(session: Session, path: Path = DATA / "bundles.json") -> int:
     data = json.loads(path.read_text(encoding="utf-8"))
-    services = {s.code: s for s in session.scalars(select(Service))}
     count = 0
-    for pos, b in enumerate(data["bundles"], 1):
-        missing = [c for c in b["services"] if c not in services]
-        if missing:
-            raise ValueError(f"一件事套餐 {b['code']} 引用了不存在的服务：{'、'.join(missing)}")
-        bundle = session.scalar(select(Bundle).where(Bundle.code == b["code"])) or Bundle(code=b["code"])
-        bundle.name, bundle.description, bundle.position = b["name"], b.get("description", ""), pos
-        bundle.items.clear()
-        session.flush()
-        for i, code in enumerate(b["services"], 1):
-            bundle.items.append(BundleService(service=services[code], position=i))
-        session.add(bundle)
-        count += 1
-    session.commit()
+    with atomic(session):
+        services = {s.code: s for s in session.scalars(select(Service))}
+        for pos, b in enumerate(data["bundles"], 1):
+            missing = [c for c in b["services"] if c not in services]
+            if missing:
+                raise ValueError(f"一件事套餐 {b['code']} 引用了不存在的服务：{'、'.join(missing)}")
+            bundle = session.scalar(select(Bundle).where(Bundle.code == b["code"])) or Bundle(code=b["code"])
+            bundle.name, bundle.description, bundle.position = b["name"], b.get("description", ""), pos
+            bundle.items.clear()
+            session.flush()
+            for i, code in enumerate(b["services"], 1):
+                bundle.items.append(BundleService(service=services[code], position=i))
+            session.add(bundle)
+            count += 1
     return count
 
 
@@ -40,11 +42,11 @@ def load_routing_rules(session: Session, path: Path = DATA / "routing_rules.json
     if session.scalar(select(func.count(RoutingRule.id))):
         return 0
     data = json.loads(path.read_text(encoding="utf-8"))
-    bureaus = {b.code: b for b in session.scalars(select(Bureau))}
-    for r in data["rules"]:
-        session.add(RoutingRule(name=r["name"], priority=r["priority"], bureau=bureaus[r["bureau"]],
-                                conditions=r["conditions"]))
-    session.commit()
+    with atomic(session):
+        bureaus = {b.code: b for b in session.scalars(select(Bureau))}
+        for r in data["rules"]:
+            session.add(RoutingRule(name=r["name"], priority=r["priority"], bureau=bureaus[r["bureau"]],
+                                    conditions=r["conditions"]))
     return len(data["rules"])
 
 
@@ -62,14 +64,12 @@ DEMO_ACCOUNTS = (
 
 def load_demo_accounts(session: Session) -> list[str]:
     """Accounts for trying the portal locally (password `demo2026`); existing ones are left alone."""
-    from services.accounts import users as accounts
-    from services.models import User
-
     created = []
     for username, role, bureau, code, company in DEMO_ACCOUNTS:
         if session.scalar(select(User.id).where(User.username == username)):
             continue
         if role == "enterprise":
+            assert code is not None and company is not None  # every enterprise row above has both
             accounts.register_enterprise(session, accounts.EnterpriseProfile(
                 company=company, uscc=code, contact_name="张敏", mobile="13907360001",
                 email="demo-enterprise@example.com", township="澧阳街道", industry="cosmetics",

@@ -19,6 +19,9 @@ from tests import databases
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CATALOG = FIXTURES / "catalog.json"
 
+# Fixtures several folders share live in plugin modules, never imported by the tests that use them.
+pytest_plugins = ["tests.plugins.people", "tests.plugins.access_world"]
+
 
 def make_app(instance: Path, database_uri: str | None = None, **extra):
     config = {
@@ -33,6 +36,10 @@ def make_app(instance: Path, database_uri: str | None = None, **extra):
         # Every test client comes from 127.0.0.1 and the limiter is process-wide: keep the limits
         # out of the way; tests/test_security.py checks them with the production values.
         **{key: "10000 per minute" for key in LIMIT_DEFAULTS},
+        # Figures are kept in the shared statistics cache only when they took long enough to
+        # compute; a slow moment on a loaded machine must not decide what a test sees, so tests
+        # keep none unless they ask (tests/dashboard/test_cache.py sets 0).
+        "STATS_CACHE_MIN_COMPUTE_SECONDS": float("inf"),
     }
     config.update(extra)
     app = create_app(config)
@@ -41,6 +48,7 @@ def make_app(instance: Path, database_uri: str | None = None, **extra):
 
 def seed(app, catalog_path: Path = FIXTURE_CATALOG) -> None:
     from portal.extensions import db, search
+    from services.catalog import indexing
     from services.catalog import records as catalog
     from services.catalog.formats import read_catalog_file
     from services.core import schema
@@ -49,7 +57,7 @@ def seed(app, catalog_path: Path = FIXTURE_CATALOG) -> None:
         schema.upgrade(db.engine)
         data, labels = read_catalog_file(catalog_path)
         catalog.import_catalog(db.session, None, data, labels=labels)
-        catalog.rebuild_index(db.session, search.index)
+        indexing.rebuild_index(db.session, search.index)
         search.rebuild_tickets(db.session)
     app.extensions["portal.db"].engine.dispose()  # no connection may stay open on a template database
 

@@ -1,7 +1,7 @@
 """catalog: bureaus, categories, services, request fields
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 12:03:47.437780
 """
 from __future__ import annotations

@@ -24,7 +24,8 @@ class ProfileForm(FlaskForm):
     # Choices are checked by services.accounts.users, which says what to fix.
     township = SelectField(_l("所在乡镇（街道）"), choices=choices([(t, t) for t in reference.TOWNSHIPS], _l("请选择")),
                            validate_choice=False)
-    industry = SelectField(_l("所属行业"), choices=label_choices(reference.INDUSTRIES, _l("请选择")), validate_choice=False)
+    industry = SelectField(_l("所属行业"), choices=label_choices(reference.INDUSTRIES, _l("请选择")),
+                           validate_choice=False)
     size = SelectField(_l("企业规模"), choices=label_choices(reference.SIZES, _l("请选择")), validate_choice=False)
 
 

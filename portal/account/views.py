@@ -17,17 +17,17 @@ from portal.account.forms import (
     TokenForm,
 )
 from portal.extensions import db, limiter
-from portal.formtools import show_errors
+from portal.formtools import show_errors, text
 from portal.i18n import safe_next
 from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
 from portal.texts import tr, translated
 from services.accounts import users as accounts
-from services.core.errors import NotFound, ServiceError, ValidationFailed
+from services.core.errors import ServiceError, ValidationFailed
 from services.tickets import notify
 
 
 def _profile(form: ProfileForm, uscc: str = "") -> accounts.EnterpriseProfile:
-    return accounts.EnterpriseProfile(company=form.company.data or "", uscc=uscc, contact_name=form.contact_name.data or "",
+    return accounts.EnterpriseProfile(company=text(form.company), uscc=uscc, contact_name=text(form.contact_name),
                                       mobile=form.mobile.data or "", email=form.email.data or "",
                                       township=form.township.data or "", industry=form.industry.data or "",
                                       size=form.size.data or "")
@@ -42,7 +42,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register_enterprise(db.session, _profile(form, form.uscc.data or ""), form.password.data)
+            user = accounts.register_enterprise(db.session, _profile(form, text(form.uscc)), text(form.password))
         except ValidationFailed as exc:
             show_errors(form, translated(exc))
         else:
@@ -62,7 +62,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(db.session, form.login.data, form.password.data)
+            user = accounts.authenticate(db.session, text(form.login), text(form.password))
         except accounts.LoginRefused as exc:
             form.form_errors.append(tr(exc.message))
             status = 401
@@ -90,7 +90,7 @@ def logout():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(db.session, current_app.config["SECRET_KEY"], form.login.data,
+        accounts.request_password_reset(db.session, current_app.config["SECRET_KEY"], text(form.login),
                                         url_for("account.reset", token="TOKEN", _external=True))
         flash(_("如果该账号存在并登记了邮箱，我们已发送重设密码的邮件，请在 1 小时内查收。"), "success")
         return redirect(url_for("account.login"))
@@ -103,7 +103,7 @@ def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(db.session, current_app.config["SECRET_KEY"], token, form.password.data)
+            accounts.reset_password(db.session, current_app.config["SECRET_KEY"], token, text(form.password))
         except ValidationFailed as exc:
             show_errors(form, translated(exc))
         except ServiceError as exc:
@@ -124,7 +124,8 @@ def profile():
     if request.method == "GET" and enterprise is not None:
         form.company.data, form.contact_name.data = enterprise.name, enterprise.contact_name
         form.mobile.data, form.email.data = enterprise.mobile, enterprise.email
-        form.township.data, form.industry.data, form.size.data = enterprise.township, enterprise.industry, enterprise.size
+        form.township.data, form.industry.data = enterprise.township, enterprise.industry
+        form.size.data = enterprise.size
     if enterprise is not None and form.validate_on_submit():
         try:
             accounts.update_profile(db.session, user, _profile(form))
@@ -144,8 +145,8 @@ def change_password():
     form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            accounts.change_password(db.session, current_user._get_current_object(), form.current_password.data,
-                                     form.new_password.data)
+            accounts.change_password(db.session, current_user._get_current_object(), text(form.current_password),
+                                     text(form.new_password))
         except ValidationFailed as exc:
             for message in exc.fields.values():
                 flash(tr(message), "error")
@@ -172,11 +173,8 @@ def create_token():
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required()
 def revoke_token(token_id: int):
-    if EmptyForm().validate_on_submit():
-        try:
-            accounts.revoke_token(db.session, current_user._get_current_object(), token_id)
-        except NotFound:
-            return render_template("errors/error.html", status=404, message=_("没有这个令牌。")), 404
+    if EmptyForm().validate_on_submit():  # someone else's or no such token: NotFound, the 404 page
+        accounts.revoke_token(db.session, current_user._get_current_object(), token_id)
         flash(_("令牌已作废。"), "success")
     return redirect(url_for("account.profile") + "#tokens")
 
@@ -187,7 +185,7 @@ def notifications():
     user = current_user._get_current_object()
     items = notify.recent(db.session, user)
     unread = {n.id for n in items if n.read_at is None}
-    return render_template("account/notifications.html", items=items, unread=unread, form=EmptyForm())
+    return render_template("account/notifications.html", items=items, unread_ids=unread, form=EmptyForm())
 
 
 @bp.post("/notifications/read")

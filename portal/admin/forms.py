@@ -1,5 +1,6 @@
 """Admin console forms. They only carry and shape input: every rule about what is valid lives
-in services.admin*, whose errors `show_errors` / `show_guide_errors` put under the fields."""
+in the services the admin views call, whose errors `show_errors` / `show_guide_errors` put
+under the fields."""
 
 from __future__ import annotations
 
@@ -22,17 +23,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.formtools import choices, label_choices
+from portal.formtools import SelectChoice, choices, label_choices
 from portal.templating import category_label
 from portal.texts import tr
-from services import admin
 from services.accounts import reference
-from services.catalog import admin as admin_catalog
-from services.catalog.admin import (
+from services.accounts import staff as admin_staff
+from services.catalog import bundles as admin_bundles
+from services.catalog import bureaus as admin_bureaus
+from services.catalog import guides as admin_guides
+from services.catalog.guides import (
     DATATYPE_LABELS,
     GUIDE_LABELS,
     FieldInput,
@@ -42,6 +44,7 @@ from services.catalog.admin import (
     split_words,
 )
 from services.requests import routing_admin as admin_routing
+from services.requests import routing_tester as route_tester
 
 
 def _max(n: int) -> Length:
@@ -87,7 +90,7 @@ FORM_NAMES = {"process": "process_steps"}  # catalog field -> form field where t
 _ROW_PROBLEM = re.compile(r"^fields\[(\d+)\](?:\.(\w+))?$")
 
 
-def show_guide_errors(form: ServiceForm, exc: admin_catalog.GuideRejected, row_map: list[int]) -> None:
+def show_guide_errors(form: ServiceForm, exc: admin_guides.GuideRejected, row_map: list[int]) -> None:
     """Put each catalog Problem next to its field ("materials", "fields[2].code", …)."""
     for key, message in exc.fields.items():
         message = tr(message)
@@ -123,8 +126,8 @@ class BureauForm(FlaskForm):
     description = TextAreaField(_l("职责简介"), validators=[_max(5000)])
     joint_office = BooleanField(_l("这是质量强县工作联席会议办公室（负责分办未指定服务的需求、督办）"))
 
-    def to_input(self) -> admin.BureauInput:
-        return admin.BureauInput(
+    def to_input(self) -> admin_bureaus.BureauInput:
+        return admin_bureaus.BureauInput(
             code=(self.code.data or "").strip(),
             name=self.name.data or "",
             short_name=self.short_name.data or "",
@@ -142,8 +145,8 @@ class CategoryForm(FlaskForm):
     description = TextAreaField(_l("说明"), validators=[_max(2000)])
     position = StringField(_l("排序"), validators=[_max(3)])
 
-    def to_input(self) -> admin.CategoryInput:
-        return admin.CategoryInput(
+    def to_input(self) -> admin_bureaus.CategoryInput:
+        return admin_bureaus.CategoryInput(
             name=self.name.data or "",
             name_en=self.name_en.data or "",
             description=self.description.data or "",
@@ -167,7 +170,7 @@ class FieldRowForm(Form):
 
 
 class ServiceForm(FlaskForm):
-    # No length or required checks here: the catalog validation decides (see services.catalog.records).
+    # No length or required checks here: the catalog validation decides (see services.catalog.validation).
     code = StringField(_l("服务编码"))
     name = StringField(_l("服务名称"))
     category = SelectField(_l("服务类别"), validate_choice=False)
@@ -253,7 +256,7 @@ def service_form_data(record: dict) -> dict:
             "datatype": f["datatype"],
             "required": f["required"],
             "description": f.get("description", ""),
-            "values": admin_catalog.values_text(f.get("values")),
+            "values": admin_guides.values_text(f.get("values")),
         }
         for f in record.get("fields") or []
     ]
@@ -378,14 +381,14 @@ class RouteTestForm(FlaskForm):
     description = TextAreaField(_l("情况说明"), validators=[_max(5000)])
     attributes = TextAreaField(_l("申请字段取值"), validators=[_max(5000)])
 
-    def to_input(self) -> admin_routing.RouteQuestion:
-        return admin_routing.RouteQuestion(
+    def to_input(self) -> route_tester.RouteQuestion:
+        return route_tester.RouteQuestion(
             township=self.township.data or "",
             industry=self.industry.data or "",
             size=self.size.data or "",
             service=self.service.data or "",
             description=self.description.data or "",
-            attributes=admin_routing.parse_attributes(self.attributes.data),
+            attributes=route_tester.parse_attributes(self.attributes.data),
         )
 
 
@@ -397,8 +400,8 @@ class BundleForm(FlaskForm):
     published = BooleanField(_l("发布（企业可在“一件事一次办”中申请）"), default=True)
     services = TextAreaField(_l("包含的服务（按办理顺序，每行一个服务编码）"), validators=[_max(2000)])
 
-    def to_input(self) -> admin_catalog.BundleInput:
-        return admin_catalog.BundleInput(
+    def to_input(self) -> admin_bundles.BundleInput:
+        return admin_bundles.BundleInput(
             code=(self.code.data or "").strip(),
             name=self.name.data or "",
             description=self.description.data or "",
@@ -408,7 +411,7 @@ class BundleForm(FlaskForm):
 
 
 # --------------------------------------------------------------------------- accounts
-STAFF_ROLE_CHOICES = [(r, admin.ROLE_LABELS[r]) for r in admin.STAFF_ROLES]  # labels: msgids
+STAFF_ROLE_CHOICES = [(r, admin_staff.ROLE_LABELS[r]) for r in admin_staff.STAFF_ROLES]  # labels: msgids
 
 
 class StaffCreateForm(FlaskForm):
@@ -420,8 +423,8 @@ class StaffCreateForm(FlaskForm):
     password = PasswordField(_l("初始密码"), validators=[DataRequired(_l("请设置初始密码")), _max(128)])
     confirm = PasswordField(_l("再次输入密码"), validators=[EqualTo("password", _l("两次输入的密码不一致"))])
 
-    def to_input(self) -> admin.StaffInput:
-        return admin.StaffInput(
+    def to_input(self) -> admin_staff.StaffInput:
+        return admin_staff.StaffInput(
             username=(self.username.data or "").strip(),
             role=self.role.data or "",
             bureau=self.bureau.data or "",
@@ -437,8 +440,8 @@ class StaffEditForm(FlaskForm):
     role = SelectField(_l("角色"), choices=label_choices(STAFF_ROLE_CHOICES), validate_choice=False)
     bureau = SelectField(_l("所属单位"), validate_choice=False)
 
-    def to_input(self) -> admin.StaffChange:
-        return admin.StaffChange(
+    def to_input(self) -> admin_staff.StaffChange:
+        return admin_staff.StaffChange(
             role=self.role.data or "",
             bureau=self.bureau.data or "",
             display_name=self.display_name.data or "",

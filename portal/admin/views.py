@@ -1,5 +1,6 @@
-"""Admin console pages. Each view parses its form, calls one services.admin* function and
-renders or redirects; every rule lives in those services."""
+"""Admin console pages. Each view parses its form, calls one services function (the overview,
+audit log, bureaus, guides, bundles, routing rules, staff accounts, holidays) and renders or
+redirects; every rule lives in those services."""
 
 from __future__ import annotations
 
@@ -29,19 +30,28 @@ from portal.admin.forms import (
     set_service_choices,
     show_guide_errors,
 )
+from portal.errors import REFUSED
 from portal.extensions import db
 from portal.formtools import choices
 from portal.formtools import show_errors as _show_errors
+from portal.params import MAX_PAGE, parse_int
 from portal.texts import audit_labels, labels, translated
 from portal.texts import message as _message  # what a service refused, in the page language
 from services import admin
+from services import audit as admin_audit
 from services.accounts import reference
-from services.catalog import admin as admin_catalog
+from services.accounts import staff as admin_staff
+from services.catalog import bundles as admin_bundles
+from services.catalog import bureaus as admin_bureaus
+from services.catalog import guides as admin_guides
 from services.catalog import records as catalog
 from services.core.errors import NotFound, ServiceError, ValidationFailed
+from services.core.roles import ADMINS
 from services.requests import routing_admin as admin_routing
+from services.requests import routing_tester as route_tester
+from services.tickets import holidays as admin_holidays
 
-ADMIN = ("admin",)
+ADMIN = ADMINS
 
 
 def _user():
@@ -58,20 +68,18 @@ def _status(form) -> int:
 
 
 def _or_404(fn, *args):
-    try:
-        return fn(db.session, *args)
-    except NotFound:
-        abort(404)
+    """The record from one of the admin `get_…` services; its NotFound is the 404 page
+    (portal/errors.py)."""
+    return fn(db.session, *args)
 
 
 def _delete(delete, key, done: str, back: str, back_args: dict, listing: str):
-    """Run one of the admin delete services: 404 when the thing is gone, back to its edit page
-    with the reason when it may not be deleted (still in use), to the listing when done."""
+    """Run one of the admin delete services: 404 when the thing is gone (portal/errors.py), back
+    to its edit page with the reason when it may not be deleted (still in use), to the listing
+    when done."""
     try:
         delete(db.session, _user(), key)
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
+    except REFUSED as exc:
         flash(_message(exc), "error")
         return redirect(url_for(back, **back_args))
     flash(done, "success")
@@ -82,27 +90,26 @@ def _delete(delete, key, done: str, back: str, back_args: dict, listing: str):
 @bp.get("/")
 @login_required(ADMIN)
 def index():
-    return render_template("admin/home.html", o=admin.overview(db.session), roles=labels(admin.ROLE_LABELS))
+    return render_template("admin/home.html", o=admin.overview(db.session), roles=labels(admin_staff.ROLE_LABELS))
 
 
 @bp.get("/audit")
 @login_required(ADMIN)
 def audit():
-    page = request.args.get("page", "1")
-    result = admin.list_audit(
+    result = admin_audit.list_audit(
         db.session,
         entity=request.args.get("entity") or None,
         key=request.args.get("key") or None,
-        page=int(page) if page.isdigit() else 1,
+        page=parse_int(request.args, "page", 1, 1, MAX_PAGE),  # ParamError: 400 (portal/errors.py)
     )
-    return render_template("admin/audit.html", result=result, entities=audit_labels(admin.ENTITY_LABELS))
+    return render_template("admin/audit.html", result=result, entities=audit_labels(admin_audit.ENTITY_LABELS))
 
 
 # =========================================================================== bureaus
 @bp.get("/bureaus")
 @login_required(ADMIN)
 def bureaus():
-    return render_template("admin/bureaus.html", rows=admin.list_bureaus(db.session))
+    return render_template("admin/bureaus.html", rows=admin_bureaus.list_bureaus(db.session))
 
 
 @bp.route("/bureaus/new", methods=["GET", "POST"])
@@ -111,7 +118,7 @@ def bureau_new():
     form = BureauForm()
     if form.validate_on_submit():
         try:
-            bureau = admin.create_bureau(db.session, _user(), form.to_input())
+            bureau = admin_bureaus.create_bureau(db.session, _user(), form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
@@ -125,11 +132,11 @@ def bureau_new():
 @bp.route("/bureaus/<code>", methods=["GET", "POST"])
 @login_required(ADMIN)
 def bureau_edit(code: str):
-    bureau = _or_404(admin.get_bureau, code)
+    bureau = _or_404(admin_bureaus.get_bureau, code)
     form = BureauForm(obj=bureau) if request.method == "GET" else BureauForm()
     if form.validate_on_submit():
         try:
-            admin.update_bureau(db.session, _user(), code, form.to_input())
+            admin_bureaus.update_bureau(db.session, _user(), code, form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
@@ -140,14 +147,14 @@ def bureau_edit(code: str):
         form=form,
         bureau=bureau,
         errors=error_list(form),
-        refs=admin.bureau_references(db.session, bureau),
+        refs=admin_bureaus.bureau_references(db.session, bureau),
     ), _status(form)
 
 
 @bp.post("/bureaus/<code>/delete")
 @login_required(ADMIN)
 def bureau_delete(code: str):
-    return _delete(admin.delete_bureau, code, _("已删除单位 %(code)s。", code=code), "admin.bureau_edit",
+    return _delete(admin_bureaus.delete_bureau, code, _("已删除单位 %(code)s。", code=code), "admin.bureau_edit",
                    {"code": code}, "admin.bureaus")
 
 
@@ -155,13 +162,13 @@ def bureau_delete(code: str):
 @bp.get("/categories")
 @login_required(ADMIN)
 def categories():
-    return render_template("admin/categories.html", rows=admin.list_categories(db.session))
+    return render_template("admin/categories.html", rows=admin_bureaus.list_categories(db.session))
 
 
 @bp.route("/categories/<code>", methods=["GET", "POST"])
 @login_required(ADMIN)
 def category_edit(code: str):
-    category = _or_404(admin.get_category, code)
+    category = _or_404(admin_bureaus.get_category, code)
     form = (
         CategoryForm(
             data={
@@ -176,7 +183,7 @@ def category_edit(code: str):
     )
     if form.validate_on_submit():
         try:
-            admin.update_category(db.session, _user(), code, form.to_input())
+            admin_bureaus.update_category(db.session, _user(), code, form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
@@ -194,7 +201,7 @@ def services():
     args = request.args
     error = None
     try:
-        result = admin_catalog.list_services(
+        result = admin_guides.list_services(
             db.session,
             category=args.get("category") or None,
             bureau=args.get("bureau") or None,
@@ -207,20 +214,20 @@ def services():
         "admin/services.html",
         result=result,
         error=error,
-        categories=admin.known_categories(db.session),
-        bureaus=admin.known_bureaus(db.session),
-        statuses=labels(admin_catalog.STATUS_LABELS),
-        status_of=admin_catalog.service_status,
+        categories=admin_bureaus.known_categories(db.session),
+        bureaus=admin_bureaus.known_bureaus(db.session),
+        statuses=labels(admin_guides.STATUS_LABELS),
+        status_of=admin_guides.service_status,
     ), (400 if error else 200)
 
 
 def _render_service(form: ServiceForm, service=None, note: str = "", status: int | None = None):
-    set_service_choices(form, admin.known_categories(db.session), admin.known_bureaus(db.session))
+    set_service_choices(form, admin_bureaus.known_categories(db.session), admin_bureaus.known_bureaus(db.session))
     ctx = {}
     if service is not None:
         ctx = {
-            "refs": admin_catalog.service_references(db.session, service),
-            "state": admin_catalog.service_status(service),
+            "refs": admin_guides.service_references(db.session, service),
+            "state": admin_guides.service_status(service),
         }
     errors = error_list(form)
     return render_template(
@@ -229,25 +236,25 @@ def _render_service(form: ServiceForm, service=None, note: str = "", status: int
         service=service,
         errors=errors,
         note=note,
-        datatypes=labels(admin_catalog.DATATYPE_LABELS),
-        statuses=labels(admin_catalog.STATUS_LABELS),
+        datatypes=labels(admin_guides.DATATYPE_LABELS),
+        statuses=labels(admin_guides.STATUS_LABELS),
         **ctx,
     ), (status or (422 if errors else 200))
 
 
 def _service_post(form: ServiceForm, code: str | None):
     """Handle a POST of the service form: a row operation, or a save. Returns a response."""
-    service = admin_catalog.get_service(db.session, code) if code else None
+    service = admin_guides.get_service(db.session, code) if code else None
     op = apply_field_op(form, request.form.get("field_op", ""))
     if op is not None:
         rebuilt, note = op
         return _render_service(rebuilt, service, note)
-    set_service_choices(form, admin.known_categories(db.session), admin.known_bureaus(db.session))
+    set_service_choices(form, admin_bureaus.known_categories(db.session), admin_bureaus.known_bureaus(db.session))
     if form.validate_on_submit():
         data, row_map = form.to_input()
         try:
-            result = admin_catalog.save_service(db.session, _user(), data, code=code)
-        except admin_catalog.GuideRejected as exc:
+            result = admin_guides.save_service(db.session, _user(), data, code=code)
+        except admin_guides.GuideRejected as exc:
             show_guide_errors(form, exc, row_map)
         else:
             name, code = result.service.name, result.service.code
@@ -278,7 +285,7 @@ def service_new():
 @bp.route("/services/<code>", methods=["GET", "POST"])
 @login_required(ADMIN)
 def service_edit(code: str):
-    service = _or_404(admin_catalog.get_service, code)
+    service = _or_404(admin_guides.get_service, code)
     if request.method == "POST":
         return _service_post(ServiceForm(), code)
     form = ServiceForm(data=service_form_data(catalog.service_record(service)))
@@ -289,10 +296,7 @@ def service_edit(code: str):
 @login_required(ADMIN)
 def service_publish(code: str):
     publish = request.form.get("published") == "1"
-    try:
-        service = admin_catalog.set_published(db.session, _user(), code, publish)
-    except NotFound:
-        abort(404)
+    service = admin_guides.set_published(db.session, _user(), code, publish)
     if publish:
         flash(_("“%(name)s”已发布到服务目录。", name=service.name), "success")
     else:
@@ -303,7 +307,7 @@ def service_publish(code: str):
 @bp.post("/services/<code>/delete")
 @login_required(ADMIN)
 def service_delete(code: str):
-    return _delete(admin_catalog.delete_service, code, _("已删除服务 %(code)s。", code=code), "admin.service_edit",
+    return _delete(admin_guides.delete_service, code, _("已删除服务 %(code)s。", code=code), "admin.service_edit",
                    {"code": code}, "admin.services")
 
 
@@ -321,7 +325,7 @@ def rules():
 
 
 def _render_rule(form: RuleForm, row=None):
-    form.bureau.choices = choices(bureau_pairs(admin.known_bureaus(db.session)), _("请选择"))
+    form.bureau.choices = choices(bureau_pairs(admin_bureaus.known_bureaus(db.session)), _("请选择"))
     form.categories.choices = choices(admin_routing.category_pairs(db.session))
     errors = error_list(form)
     return render_template(
@@ -329,7 +333,7 @@ def _render_rule(form: RuleForm, row=None):
         form=form,
         row=row,
         errors=errors,
-        services=admin_catalog.service_choices(db.session),
+        services=admin_guides.service_choices(db.session),
     ), (422 if errors else 200)
 
 
@@ -378,10 +382,7 @@ def rule_edit(rule_id: int):
 @login_required(ADMIN)
 def rule_active(rule_id: int):
     active = request.form.get("active") == "1"
-    try:
-        rule = admin_routing.set_rule_active(db.session, _user(), rule_id, active)
-    except NotFound:
-        abort(404)
+    rule = admin_routing.set_rule_active(db.session, _user(), rule_id, active)
     if active:
         flash(_("已启用分办规则“%(name)s”。", name=rule.name), "success")
     else:
@@ -400,14 +401,14 @@ def rule_delete(rule_id: int):
 @login_required(ADMIN)
 def rule_test():
     form = RouteTestForm()
-    services = admin_catalog.service_choices(db.session)
+    services = admin_guides.service_choices(db.session)
     form.service.choices = choices(
         ((s.code, f"{s.code} {s.name}") for s in services), _("不指定服务（我有需求）")
     )
     result = error = None
     if form.validate_on_submit():
         try:
-            result = admin_routing.explain_route(db.session, form.to_input())
+            result = route_tester.explain_route(db.session, form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         except ServiceError as exc:
@@ -429,19 +430,19 @@ def rule_test():
 @bp.get("/bundles")
 @login_required(ADMIN)
 def bundles():
-    return render_template("admin/bundles.html", rows=admin_catalog.list_bundles(db.session))
+    return render_template("admin/bundles.html", rows=admin_bundles.list_bundles(db.session))
 
 
 def _render_bundle(form: BundleForm, bundle=None):
     errors = error_list(form)
-    warnings = admin_catalog.bundle_warnings(bundle) if bundle is not None else []
+    warnings = admin_bundles.bundle_warnings(bundle) if bundle is not None else []
     return render_template(
         "admin/bundle_form.html",
         form=form,
         bundle=bundle,
         errors=errors,
         warnings=warnings,
-        services=admin_catalog.service_choices(db.session),
+        services=admin_guides.service_choices(db.session),
     ), (422 if errors else 200)
 
 
@@ -451,7 +452,7 @@ def bundle_new():
     form = BundleForm()
     if form.validate_on_submit():
         try:
-            bundle = admin_catalog.save_bundle(db.session, _user(), form.to_input())
+            bundle = admin_bundles.save_bundle(db.session, _user(), form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
@@ -463,14 +464,14 @@ def bundle_new():
 @bp.route("/bundles/<code>", methods=["GET", "POST"])
 @login_required(ADMIN)
 def bundle_edit(code: str):
-    bundle = _or_404(admin_catalog.get_bundle, code)
+    bundle = _or_404(admin_bundles.get_bundle, code)
     if request.method == "GET":
-        record = admin_catalog.bundle_record(bundle)
+        record = admin_bundles.bundle_record(bundle)
         return _render_bundle(BundleForm(data={**record, "services": "\n".join(record["services"])}), bundle)
     form = BundleForm()
     if form.validate_on_submit():
         try:
-            admin_catalog.save_bundle(db.session, _user(), form.to_input(), code=code)
+            admin_bundles.save_bundle(db.session, _user(), form.to_input(), code=code)
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
@@ -482,7 +483,7 @@ def bundle_edit(code: str):
 @bp.post("/bundles/<code>/delete")
 @login_required(ADMIN)
 def bundle_delete(code: str):
-    return _delete(admin_catalog.delete_bundle, code, _("已删除一件事套餐 %(code)s。", code=code), "admin.bundle_edit",
+    return _delete(admin_bundles.delete_bundle, code, _("已删除一件事套餐 %(code)s。", code=code), "admin.bundle_edit",
                    {"code": code}, "admin.bundles")
 
 
@@ -494,7 +495,7 @@ def users():
     error = None
     active = {"1": True, "0": False}.get(args.get("active", ""))
     try:
-        rows = admin.list_users(
+        rows = admin_staff.list_users(
             db.session,
             role=args.get("role") or None,
             bureau=args.get("bureau") or None,
@@ -507,8 +508,8 @@ def users():
         "admin/users.html",
         rows=rows,
         error=error,
-        roles=labels(admin.ROLE_LABELS),
-        bureaus=admin.known_bureaus(db.session),
+        roles=labels(admin_staff.ROLE_LABELS),
+        bureaus=admin_bureaus.known_bureaus(db.session),
     ), (400 if error else 200)
 
 
@@ -516,10 +517,10 @@ def users():
 @login_required(ADMIN)
 def user_new():
     form = StaffCreateForm()
-    set_bureau_choices(form.bureau, admin.known_bureaus(db.session))
+    set_bureau_choices(form.bureau, admin_bureaus.known_bureaus(db.session))
     if form.validate_on_submit():
         try:
-            user = admin.create_staff(db.session, _user(), form.to_input())
+            user = admin_staff.create_staff(db.session, _user(), form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
@@ -527,7 +528,7 @@ def user_new():
                 _(
                     "已创建账号 %(username)s（%(role)s）。请把初始密码当面或电话告知本人。",
                     username=user.username,
-                    role=labels(admin.ROLE_LABELS)[user.role],
+                    role=labels(admin_staff.ROLE_LABELS)[user.role],
                 ),
                 "success",
             )
@@ -545,7 +546,7 @@ def _render_user(user, form: StaffEditForm | None = None, password_form: Passwor
         },
         formdata=None,
     )
-    set_bureau_choices(form.bureau, admin.known_bureaus(db.session))
+    set_bureau_choices(form.bureau, admin_bureaus.known_bureaus(db.session))
     password_form = password_form or PasswordResetForm(formdata=None, prefix="pw")
     errors = error_list(form) + error_list(password_form)
     return render_template(
@@ -554,21 +555,21 @@ def _render_user(user, form: StaffEditForm | None = None, password_form: Passwor
         form=form,
         password_form=password_form,
         errors=errors,
-        roles=labels(admin.ROLE_LABELS),
+        roles=labels(admin_staff.ROLE_LABELS),
     ), (422 if errors else 200)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @login_required(ADMIN)
 def user_edit(user_id: int):
-    user = _or_404(admin.get_user, user_id)
+    user = _or_404(admin_staff.get_user, user_id)
     if request.method == "GET":
         return _render_user(user)
     form = StaffEditForm()
-    set_bureau_choices(form.bureau, admin.known_bureaus(db.session))
+    set_bureau_choices(form.bureau, admin_bureaus.known_bureaus(db.session))
     if form.validate_on_submit():
         try:
-            admin.update_staff(db.session, _user(), user_id, form.to_input())
+            admin_staff.update_staff(db.session, _user(), user_id, form.to_input())
         except ValidationFailed as exc:
             show_errors(form, exc)
         except ServiceError as exc:
@@ -584,10 +585,8 @@ def user_edit(user_id: int):
 def user_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
-        user = admin.set_user_active(db.session, _user(), user_id, active)
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
+        user = admin_staff.set_user_active(db.session, _user(), user_id, active)
+    except REFUSED as exc:
         flash(_message(exc), "error")
     else:
         if active:
@@ -601,11 +600,11 @@ def user_active(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @login_required(ADMIN)
 def user_password(user_id: int):
-    user = _or_404(admin.get_user, user_id)
+    user = _or_404(admin_staff.get_user, user_id)
     form = PasswordResetForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            admin.reset_password(db.session, _user(), user_id, form.password.data or "")
+            admin_staff.reset_password(db.session, _user(), user_id, form.password.data or "")
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
@@ -618,8 +617,7 @@ def user_password(user_id: int):
 @bp.get("/holidays")
 @login_required(ADMIN)
 def holidays():
-    year = request.args.get("year", "")
-    page = admin.holiday_page(db.session, int(year) if year.isdigit() else None)
+    page = admin_holidays.holiday_page(db.session, parse_int(request.args, "year", None, 1, 9999))
     form = HolidayForm(formdata=None)
     return _render_holidays(page, form)
 
@@ -635,31 +633,29 @@ def _render_holidays(page, form: HolidayForm):
 @login_required(ADMIN)
 def holiday_add():
     form = HolidayForm()
-    day = admin.parse_day(form.day.data)
+    day = admin_holidays.parse_day(form.day.data)
     if form.validate_on_submit():
         try:
-            admin.add_holiday(db.session, _user(), day, form.is_workday(), form.note.data or "")
+            admin_holidays.add_holiday(db.session, _user(), day, form.is_workday(), form.note.data or "")
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
+            assert day is not None  # add_holiday refuses a missing or unreadable day
             if form.is_workday():
                 flash(_("已设置 %(day)s 为上班日。", day=day.isoformat()), "success")
             else:
                 flash(_("已设置 %(day)s 为放假日。", day=day.isoformat()), "success")
             return redirect(url_for("admin.holidays", year=day.year))
-    page = admin.holiday_page(db.session, day.year if day else None)
+    page = admin_holidays.holiday_page(db.session, day.year if day else None)
     return _render_holidays(page, form)
 
 
 @bp.post("/holidays/<day>/delete")
 @login_required(ADMIN)
 def holiday_delete(day: str):
-    parsed = admin.parse_day(day)
+    parsed = admin_holidays.parse_day(day)
     if parsed is None:
         abort(404)
-    try:
-        admin.remove_holiday(db.session, _user(), parsed)
-    except NotFound:
-        abort(404)
+    admin_holidays.remove_holiday(db.session, _user(), parsed)
     flash(_("已删除 %(day)s 的调整，这一天按官方日历计算。", day=parsed.isoformat()), "success")
     return redirect(url_for("admin.holidays", year=parsed.year))

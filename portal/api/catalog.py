@@ -1,29 +1,24 @@
-"""Public catalog reads: no token needed."""
+"""Public catalog reads: no token needed. Bad parameters (400) and unknown codes (404) are answered
+by the app's error handlers (portal/errors.py)."""
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
-from flask_babel import gettext as _
 
 from portal.access import public
 from portal.api import bp
-from portal.errors import api_error
 from portal.extensions import db, search
-from portal.params import ParamError, parse_catalog_query
+from portal.params import parse_catalog_query
 from services.catalog import directory
-from services.catalog.directory import BadQuery, NotFound
 from services.catalog.records import service_record
 
 
 @bp.get("/services")
 @public
 def list_services():
-    try:
-        query = parse_catalog_query(request.args, 20, current_app.config["API_MAX_PER_PAGE"])
-        found = directory.search_services(db.session, search.index, query.q, category=query.category,
-                                          bureau=query.bureau, online=query.online, page=query.page,
-                                          per_page=query.per_page, highlight=False)
-    except (ParamError, BadQuery) as exc:
-        return api_error(400, "bad_parameter", exc.message, {exc.field: exc.message})
+    query = parse_catalog_query(request.args, 20, current_app.config["API_MAX_PER_PAGE"])
+    found = directory.search_services(db.session, search.index, query.q, category=query.category,
+                                      bureau=query.bureau, online=query.online, page=query.page,
+                                      per_page=query.per_page, highlight=False)
     result = found.result
     return jsonify({
         "total": result.total, "page": result.page, "per_page": result.per_page,
@@ -41,10 +36,7 @@ def list_services():
 @bp.get("/services/<code>")
 @public
 def get_service(code: str):
-    try:
-        svc = directory.get_service(db.session, code)
-    except NotFound:
-        return api_error(404, "not_found", _("服务 %(code)s 不存在", code=code))
+    svc = directory.get_service(db.session, code)
     record = service_record(svc)
     record.pop("published", None)
     record["category_name"] = svc.category.name

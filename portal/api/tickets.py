@@ -1,4 +1,6 @@
-"""Staff queue and ticket actions, and the enterprise's rating, through the API."""
+"""Staff queue and ticket actions, and the enterprise's rating, through the API. The services'
+refusals (403, 404, 409 `invalid_transition` / `stale`, 422) are answered by the app's error
+handlers (portal/errors.py)."""
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
@@ -6,10 +8,10 @@ from flask_babel import gettext as _
 
 from portal.access import ENTERPRISE, STAFF, token_required
 from portal.api import bp
-from portal.api.requests import service_error
+from portal.api.body import json_body
 from portal.errors import api_error
 from portal.extensions import db
-from portal.params import ParamError, parse_queue_filter
+from portal.params import parse_int, parse_queue_filter
 from services.core.errors import ServiceError
 from services.tickets import actions as tickets
 from services.tickets import queue as queuesvc
@@ -33,15 +35,11 @@ def ticket_json(t, due_state: str | None = None) -> dict:
 @token_required(STAFF)
 def list_tickets():
     args = request.args
-    limit = args.get("per_page", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 200:
-        return api_error(400, "bad_parameter", _("per_page 应为 1 到 200"), {"per_page": _("应为 1 到 200")})
+    limit = parse_int(args, "per_page", 50, 1, 200)  # ParamError: 400 (portal/errors.py)
+    filters = parse_queue_filter(args)
     try:
-        page = queuesvc.queue(db.session, g.api_user, parse_queue_filter(args), after=args.get("after") or None,
-                              limit=int(limit))
-    except ParamError as exc:
-        return api_error(400, "bad_parameter", exc.message, {exc.field: exc.message})
-    except ServiceError as exc:
+        page = queuesvc.queue(db.session, g.api_user, filters, after=args.get("after") or None, limit=limit)
+    except ServiceError as exc:  # the queue refuses a filter or cursor: a bad parameter (400), not 422
         return api_error(400, "bad_parameter", exc.message, exc.fields or None)
     return jsonify({"total": page.total, "total_capped": page.total_capped, "next": page.next_cursor,
                     "items": [ticket_json(t, page.due_states[t.id]) for t in page.tickets]})
@@ -50,7 +48,7 @@ def list_tickets():
 @bp.post("/tickets/<number>/actions")
 @token_required(STAFF)
 def ticket_action(number: str):
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         return api_error(400, "bad_json", _("请求体应为 JSON 对象，并包含 action"))
     for key in ("message", "to_bureau"):
@@ -61,10 +59,7 @@ def ticket_action(number: str):
         return api_error(422, "invalid", _("version 应为整数"), {"version": _("应为整数")})
     data = tickets.ActionInput(action=body["action"], message=body.get("message") or "",
                                to_bureau=body.get("to_bureau"), expected_version=version)
-    try:
-        ticket = tickets.perform(db.session, g.api_user, number, data, upload_dir=current_app.config["UPLOAD_DIR"])
-    except ServiceError as exc:
-        return service_error(exc)
+    ticket = tickets.perform(db.session, g.api_user, number, data, upload_dir=current_app.config["UPLOAD_DIR"])
     calendar = workdays.Calendar.from_session(db.session)
     return jsonify(ticket_json(ticket, tickets.due_state(calendar, ticket)))
 
@@ -72,16 +67,12 @@ def ticket_action(number: str):
 @bp.post("/requests/<number>/rating")
 @token_required(ENTERPRISE)
 def rate_request(number: str):
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("ticket"), str):
         return api_error(400, "bad_json", _("请求体应为 JSON 对象，并包含 ticket"))
     if body.get("comment") is not None and not isinstance(body["comment"], str):
         return api_error(422, "invalid", _("comment 应为字符串"), {"comment": _("应为字符串")})
-    try:
-        rating = ratings.rate(db.session, g.api_user, number, body["ticket"], body.get("score"),
-                              body.get("comment") or "")
-    except ServiceError as exc:
-        return service_error(exc)
+    rating = ratings.rate(db.session, g.api_user, number, body["ticket"], body.get("score"), body.get("comment") or "")
     return jsonify({"ticket": body["ticket"], "round": rating.round, "score": rating.score,
                     "comment": rating.comment,
                     "follow_up_due": rating.follow_up_due.isoformat() if rating.follow_up_due else None}), 201

@@ -3,7 +3,7 @@ cache in front of the public performance page.
 
 Two levels:
 
-* ``stats_cache`` in the database (``services.stats.reports.cached``): the finished dashboard report
+* ``stats_cache`` in the database (``services.stats.cache.cached``): the finished dashboard report
   of a filter, and the public page's figures of a year, keyed by filter and Beijing date and
   shared by every worker and host. The dashboard and its exports keep a report for
   ``DASHBOARD_CACHE_SECONDS`` (default 300 s); the public page its figures for
@@ -31,6 +31,8 @@ from typing import Any, Callable, Hashable
 
 from flask import Flask
 from sqlalchemy.orm import Session
+
+from services.stats.cache import clear_cache
 
 DEFAULT_TTL = 600
 DEFAULT_DASHBOARD_TTL = 300
@@ -95,10 +97,8 @@ def performance_cache(app: Flask) -> TTLCache:
 def _clear_stored(app: Flask) -> None:
     """Delete the public page's stored figures, with a session of its own (no app context
     needed, and a request's session is left alone)."""
-    from services.stats import reports as statistics
-
     session = Session(bind=app.extensions["portal.db"].engine)
     try:
-        statistics.clear_cache(session, PERFORMANCE_PREFIX)
+        clear_cache(session, PERFORMANCE_PREFIX)
     finally:
         session.close()

@@ -1,26 +1,30 @@
 """Statistics pages: the supervisor dashboard, the bureau lead view, exports, the public
 performance page and the enterprise quality file. Views only translate HTTP; the figures come
-from services.stats.reports (and services.stats.enterprise). How long figures are kept:
+from services.stats (reports, performance, enterprise). How long figures are kept:
 portal/dashboard/cache.py."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import STAFF, login_required, public
 from portal.dashboard import bp, charts
 from portal.dashboard.cache import dashboard_cache_seconds, min_compute_seconds, performance_cache
 from portal.extensions import db
-from services.core.clock import local_today
-from services.core.errors import Forbidden, NotFound, ValidationFailed
+from services.core import roles
+from services.core.clock import local_today, utcnow
+from services.core.errors import ValidationFailed
 from services.stats import enterprise as statistics_enterprise
 from services.stats import export as statistics_export
-from services.stats import reports as statistics
+from services.stats.filters import bureau_choices
+from services.stats.performance import parse_year, public_performance, public_years
+from services.stats.reports import Report, dashboard_report
+from services.stats.tables import report_tables
 
-DASHBOARD_ROLES = ("lead", "supervisor", "admin")
+DASHBOARD_ROLES = roles.LEADS  # a lead sees their bureau's figures, county-wide staff every bureau's
 
 
 def _user():
@@ -35,7 +39,7 @@ def _raw_filters(own_bureau_only: bool) -> dict[str, str]:
     return raw
 
 
-def _charts(rep: statistics.Report) -> dict[str, charts.Chart]:
+def _charts(rep: Report) -> dict[str, charts.Chart]:
     return {
         "bureau": charts.hbar([(r.name, r.metrics.received) for r in rep.by_bureau]),
         "month": charts.columns([(f"{int(r.key[5:])}月", f"{r.key[:4]}年" if r.key.endswith("-01") or i == 0 else "",
@@ -48,13 +52,10 @@ def _report(own_bureau_only: bool, raw: dict[str, str] | None = None, refresh: b
     user = _user()
     raw = raw if raw is not None else _raw_filters(own_bureau_only)
     try:
-        return statistics.dashboard_report(db.session, user, raw["from"], raw["to"], raw["bureau"],
-                                           cache_seconds=dashboard_cache_seconds(current_app),
-                                           cache_min_compute=min_compute_seconds(current_app),
-                                           refresh=refresh), None
-    except Forbidden:
-        abort(403)
-    except ValidationFailed as exc:
+        return dashboard_report(db.session, user, raw["from"], raw["to"], raw["bureau"],
+                                cache_seconds=dashboard_cache_seconds(current_app),
+                                cache_min_compute=min_compute_seconds(current_app), refresh=refresh), None
+    except ValidationFailed as exc:  # bad filters: the dashboard with the messages (Forbidden: 403 page)
         return None, _page(raw, own_bureau_only, errors=exc.fields, status=400)
 
 
@@ -66,11 +67,11 @@ def _page(raw: dict[str, str], own_bureau_only: bool, report=None, errors=None, 
         if own_bureau_only:
             args.pop("bureau", None)
         seconds = dashboard_cache_seconds(current_app)
-        extra = dict(tables=statistics.report_tables(report), charts=_charts(report), export_args=args,
+        extra = dict(tables=report_tables(report), charts=_charts(report), export_args=args,
                      cache_minutes=max(1, round(seconds / 60)) if seconds > 0 else 0)
     return render_template("dashboard/index.html", report=report, errors=errors or {}, raw=raw, user=user,
                            own_bureau_only=own_bureau_only,
-                           bureaus=[] if own_bureau_only else statistics.bureau_choices(db.session), **extra), status
+                           bureaus=[] if own_bureau_only else bureau_choices(db.session), **extra), status
 
 
 def _dashboard(own_bureau_only: bool):
@@ -86,13 +87,13 @@ def _dashboard(own_bureau_only: bool):
 def index():
     """County-wide statistics for the joint office; a bureau lead is sent to their bureau's view."""
     if _user().role == "lead":
-        args = {k: v for k, v in request.args.items() if k in ("from", "to") and v}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("from", "to") and v}
         return redirect(url_for("dashboard.bureau", **args))
     return _dashboard(own_bureau_only=False)
 
 
 @bp.get("/dashboard/bureau")
-@login_required(("lead",))
+@login_required((roles.LEAD,))
 def bureau():
     """The same figures for the lead's own bureau; ?bureau= is ignored."""
     return _dashboard(own_bureau_only=True)
@@ -150,15 +151,15 @@ def performance():
     today = local_today()
     raw = request.args.get("year", "").strip()
     try:
-        year = statistics.parse_year(raw, today)
+        year = parse_year(raw, today)
     except ValidationFailed as exc:
         return render_template("dashboard/performance.html", data=None, errors=exc.fields,
-                               years=statistics.public_years(today)), 400
+                               years=public_years(today)), 400
     cache = performance_cache(current_app)
     data = cache.get_or_compute(
-        (year, today), lambda: statistics.public_performance(db.session, year, today=today, cache_seconds=cache.ttl,
-                                                             cache_min_compute=min_compute_seconds(current_app)),
-        age=lambda d: (datetime.now(timezone.utc) - d.computed_at).total_seconds())
+        (year, today), lambda: public_performance(db.session, year, today=today, cache_seconds=cache.ttl,
+                                                  cache_min_compute=min_compute_seconds(current_app)),
+        age=lambda d: (utcnow() - d.computed_at).total_seconds())
     chart = charts.hbar([(b.name, b.on_time_rate) for b in data.bureaus], unit="%", maximum=100)
     return render_template("dashboard/performance.html", data=data, errors={}, years=data.years, chart=chart,
                            refresh_minutes=max(1, round(cache.ttl / 60)) if cache.ttl > 0 else 0)
@@ -168,10 +169,5 @@ def performance():
 @login_required(STAFF)
 def enterprise_file(uscc: str):
     """质量档案 of one enterprise, limited to the tickets the staff member may see."""
-    try:
-        file = statistics_enterprise.enterprise_file(db.session, _user(), uscc)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    file = statistics_enterprise.enterprise_file(db.session, _user(), uscc)  # 404/403: portal/errors.py
     return render_template("dashboard/enterprise.html", file=file, user=_user())

@@ -4,8 +4,11 @@ Every endpoint ends in `.json` or `.xml`; any other extension answers 404 with a
 Errors are the spec's list: `[{"code": 400, "description": "…"}]` or
 `<errors><error><code>400</code><description>…</description></error></errors>`, with that
 HTTP status and descriptions in the request's language: Chinese, or English for `?lang=en`, a
-`lang=en` cookie or `Accept-Language: en` (portal.i18n). Catalog texts and `status_notes` stay
-Chinese.
+`lang=en` cookie or `Accept-Language: en` (portal.i18n). Every error under /open311/ comes in
+that form — a service's refusal, an unknown path (404), a wrong method (405), a body too large
+(413), the database away (503) — from the app's error handlers (portal/errors.py,
+portal/open311/errors.py), in XML when the URL ends in `.xml`. Catalog texts and `status_notes`
+stay Chinese.
 
 Endpoints (under /open311/v2):
 - `GET discovery` — public.
@@ -23,11 +26,10 @@ Endpoints (under /open311/v2):
 - `GET tokens/<token>` — public; since no token is ever handed out, always 404 "unknown token".
 
 Authentication: the spec's `api_key` parameter (query string or form field) holds one of the
-portal's API tokens (issued on the account page or by `flask user token`). Consistently with
-the JSON API and the access meta-test (tests/test_access.py): a missing, unknown, revoked or
-inactive-account key answers **401** (with `WWW-Authenticate: api_key realm="Open311"`); a valid
-key whose account may not do this (a staff key on POST) answers **403**. Both carry an Open311
-error whose description names `api_key`.
+portal's API tokens (issued on the account page or by `flask user token`). As GeoReport v2 says
+("403 - Invalid api_key"), a missing, unknown, revoked or inactive-account key answers **403**,
+and so does a valid key whose account may not do this (a staff key on POST); each carries an
+Open311 error whose description names `api_key`.
 
 Status mapping: GeoReport v2 knows only `open` and `closed`. A request is `closed` when every
 one of its tickets is in `services.tickets.workflow.CLOSED` (办结, 不予受理, 撤回), otherwise `open`;
@@ -49,7 +51,6 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from portal.access import ACCESS_ATTR, ENTERPRISE, public
-from portal.errors import shown
 from portal.extensions import db
 from portal.open311 import bp
 from portal.open311.formats import FORMATS, errors, respond
@@ -57,8 +58,10 @@ from services import policy
 from services.accounts import users as accounts
 from services.catalog import directory
 from services.core.clock import BEIJING
-from services.core.errors import ServiceError, ValidationFailed
+from services.core.errors import ServiceError
 from services.models import Request, Service, ServiceField
+from services.requests import fields as request_fields
+from services.requests import reading
 from services.requests import submission as reqsvc
 from services.requests.listing import Filters, visible_requests
 from services.tickets import workflow
@@ -71,13 +74,9 @@ MAX_PAGE_SIZE = 1000
 MAX_IDS = 1000
 
 ATTRIBUTE_RE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
-# Open311 parameter names for the fields `services.requests.submission` reports problems on.
-PARAMETERS = {"services": "service_code", "description": "description",
-              "contact_name": "first_name/last_name", "contact_mobile": "phone", "contact_email": "email",
-              "idempotency_key": "idempotency_key"}
 DATATYPE_HINTS = {
-    "string": f"文字，不超过 {reqsvc.MAX_STRING} 字",
-    "text": f"文字，不超过 {reqsvc.MAX_DESCRIPTION} 字",
+    "string": f"文字，不超过 {request_fields.MAX_STRING} 字",
+    "text": f"文字，不超过 {request_fields.MAX_DESCRIPTION} 字",
     "number": "数字，如 30 或 2.5",
     "datetime": "日期或日期时间（ISO 8601），如 2026-12-01 或 2026-12-01T09:30",
     "singlevaluelist": "从 values 中选一项，传其 key",
@@ -112,15 +111,9 @@ def _known_format(view: Callable) -> Callable:
     return wrapper
 
 
-def _unauthorized(fmt: str, description: str):
-    response = errors(fmt, 401, description)
-    response.headers["WWW-Authenticate"] = 'api_key realm="Open311"'
-    return response
-
-
 def api_key_required(roles: tuple[str, ...] | None = None) -> Callable:
-    """The spec's `api_key` (query string or form field) → `g.open311_user`; 401 without a valid
-    key, 403 for an account of another role."""
+    """The spec's `api_key` (query string or form field) → `g.open311_user`; 403 without a valid
+    key (GeoReport v2: "403 - Invalid api_key") and for an account of another role."""
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, fmt: str, **kwargs):
@@ -128,10 +121,10 @@ def api_key_required(roles: tuple[str, ...] | None = None) -> Callable:
                 return _unknown_format(fmt)
             key = (request.values.get("api_key") or "").strip()
             if not key:
-                return _unauthorized(fmt, _("缺少 api_key：请在账号页面申请 API 令牌，并以 api_key 参数提交"))
+                return errors(fmt, 403, _("缺少 api_key：请在账号页面申请 API 令牌，并以 api_key 参数提交"))
             user = accounts.user_for_token(db.session, key)
             if user is None:
-                return _unauthorized(fmt, _("api_key 无效、已作废或其账号已停用"))
+                return errors(fmt, 403, _("api_key 无效、已作废或其账号已停用"))
             if roles and user.role not in roles:
                 return errors(fmt, 403, _("该 api_key 所属账号不能进行此操作（提交申请仅限企业账号）"))
             g.open311_user = user
@@ -143,25 +136,11 @@ def api_key_required(roles: tuple[str, ...] | None = None) -> Callable:
     return decorate
 
 
-def _service_error(fmt: str, exc: ServiceError):
-    if isinstance(exc, ValidationFailed) and exc.fields:
-        return errors(fmt, 400, [_("%(label)s：%(message)s", label=_parameter(k), message=shown(v))
-                                 for k, v in exc.fields.items()])
-    status = 400 if exc.status == 422 else exc.status
-    return errors(fmt, status, exc.message)
+class BadParameter(ServiceError):
+    """A query parameter of GET requests that cannot be used: 400 (portal/open311/errors.py)."""
 
-
-def _parameter(field_key: str) -> str:
-    """`attributes.JL-001.capacity` → `attribute[capacity]`; `contact_mobile` → `phone`."""
-    if field_key.startswith("attributes."):
-        return f"attribute[{field_key.split('.', 2)[-1]}]"
-    return PARAMETERS.get(field_key, field_key)
-
-
-class BadParameter(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status = 400
+    code = "bad_parameter"
 
 
 # --------------------------------------------------------------------------- discovery
@@ -297,10 +276,7 @@ def create_request(fmt: str):
         description=form.get("description") or "", contact_name=name,
         contact_mobile=(form.get("phone") or "").strip(), contact_email=(form.get("email") or "").strip(),
         idempotency_key=(form.get("idempotency_key") or "").strip())
-    try:
-        req, created = reqsvc.submit(db.session, g.open311_user, sub, current_app.config["UPLOAD_DIR"])
-    except ServiceError as exc:
-        return _service_error(fmt, exc)
+    req, created = reqsvc.submit(db.session, g.open311_user, sub, current_app.config["UPLOAD_DIR"])
     body = [{"service_request_id": req.number, "service_notice": _service_notice(req), "account_id": None}]
     return respond(fmt, "service_requests", body, 201 if created else 200)
 
@@ -365,17 +341,17 @@ def _parse_when(name: str, text: str, *, end: bool) -> tuple[datetime | None, bo
     if not text:
         return None, False
     text = re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$", r"\1+\2", text)
-    try:
+    try:  # OverflowError: a time at the very ends of the calendar (0001-01-01, 9999-12-31) in UTC
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             day = date.fromisoformat(text)
             moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=_local_tz())
             return moment.astimezone(timezone.utc), True
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_local_tz())
+        return moment.astimezone(timezone.utc), False
+    except (ValueError, OverflowError):
         raise BadParameter(_("%(name)s 应为 ISO 8601 时间，如 2026-01-31T08:00:00+08:00", name=name)) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_local_tz())
-    return moment.astimezone(timezone.utc), False
 
 
 def _positive_int(name: str, text: str | None, default: int, maximum: int) -> int:
@@ -422,10 +398,7 @@ def _filters(args: MultiDict) -> Filters:
 @bp.get("/requests.<fmt>")
 @api_key_required()
 def request_list(fmt: str):
-    try:
-        filters = _filters(request.args)
-    except BadParameter as exc:
-        return errors(fmt, 400, exc.message)
+    filters = _filters(request.args)
     user = g.open311_user
     rows = visible_requests(db.session, user, filters)
     return respond(fmt, "service_requests", [_request_json(user, r) for r in rows])
@@ -435,10 +408,7 @@ def request_list(fmt: str):
 @api_key_required()
 def request_detail(service_request_id: str, fmt: str):
     user = g.open311_user
-    try:
-        req = reqsvc.get_request(db.session, user, service_request_id)
-    except ServiceError as exc:
-        return _service_error(fmt, exc)
+    req = reading.get_request(db.session, user, service_request_id)
     return respond(fmt, "service_requests", [_request_json(user, req)])
 
 
@@ -452,14 +422,3 @@ def token_lookup(token: str, fmt: str):
     is unknown."""
     return errors(fmt, 404, _("未知的 token：%(token)s。本平台提交即受理，"
                               "POST 直接返回 service_request_id，不签发 token", token=token[:64]))
-
-
-# --------------------------------------------------------------------------- anything else
-@bp.get("/")
-@bp.get("/<path:rest>")
-@public
-def not_found(rest: str = ""):
-    """Unknown GET paths below /open311/v2 answer in the Open311 error format, not as a page."""
-    ext = rest.rsplit(".", 1)[-1] if "." in rest.rsplit("/", 1)[-1] else "json"
-    return errors(ext if ext in FORMATS else "json", 404,
-                  _("没有这个 Open311 接口；可用接口见 discovery.json"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 
 from portal.access import public
@@ -9,7 +9,7 @@ from portal.params import ParamError, parse_catalog_query
 from portal.public import bp
 from portal.public.cache import cached_page
 from services.catalog import directory
-from services.catalog.directory import BadQuery, NotFound
+from services.catalog.directory import BadQuery
 
 
 @bp.get("/")
@@ -24,10 +24,7 @@ def home():
 @public
 @cached_page
 def category(code: str):
-    try:
-        cat = directory.get_category(db.session, code)
-    except NotFound:
-        abort(404)
+    cat = directory.get_category(db.session, code)  # NotFound: the 404 page (portal/errors.py)
     return render_template("public/category.html", category=cat,
                            services=directory.services_in_category(db.session, cat),
                            categories=directory.categories_with_counts(db.session))
@@ -37,10 +34,7 @@ def category(code: str):
 @public
 @cached_page
 def service(code: str):
-    try:
-        svc = directory.get_service(db.session, code)
-    except NotFound:
-        abort(404)
+    svc = directory.get_service(db.session, code)
     return render_template("public/service.html", service=svc,
                            related=directory.related_services(db.session, svc))
 
@@ -56,10 +50,7 @@ def bureaus():
 @public
 @cached_page
 def bureau(code: str):
-    try:
-        b = directory.get_bureau(db.session, code)
-    except NotFound:
-        abort(404)
+    b = directory.get_bureau(db.session, code)
     return render_template("public/bureau.html", bureau=b, services=directory.services_of_bureau(db.session, b))
 
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    Field,
     HiddenField,
     RadioField,
     SelectField,
@@ -18,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.formtools import choices
-from services.requests.submission import MAX_DESCRIPTION, FieldGroup
+from services.requests.fields import MAX_DESCRIPTION, FieldGroup
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -26,18 +27,17 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ContactMixin:
+class ContactFields(FlaskForm):
+    """The contact fields a request form carries (the forms below inherit them)."""
+
     contact_name = StringField(_l("联系人"), validators=[DataRequired(_l("请填写联系人")), Length(max=50)])
     contact_mobile = TelField(_l("联系电话（手机）"), validators=[DataRequired(_l("请填写手机号码")), Length(max=20)])
     contact_email = EmailField(_l("电子邮箱"), validators=[Optional(), Length(max=254)])
 
 
-class ApplyBase(FlaskForm):
+class ApplyBase(ContactFields):
     idempotency_key = HiddenField()
     description = TextAreaField(_l("情况说明"), validators=[Optional(), Length(max=MAX_DESCRIPTION)])
-    contact_name = ContactMixin.contact_name
-    contact_mobile = ContactMixin.contact_mobile
-    contact_email = ContactMixin.contact_email
 
 
 def new_key() -> str:
@@ -55,6 +55,7 @@ def build_apply_form(groups: list[FieldGroup], **kwargs) -> ApplyBase:
         label = f.label
         validators = [Optional()]
         render = {}
+        field: Field
         if f.datatype == "text":
             field = TextAreaField(label, validators=validators, description=f.description)
         elif f.datatype == "number":
@@ -84,13 +85,10 @@ class ConfirmForm(FlaskForm):
     """The preview's confirm button; the answers travel as hidden inputs."""
 
 
-class NeedForm(FlaskForm):
+class NeedForm(ContactFields):
     idempotency_key = HiddenField()
     description = TextAreaField(_l("请用自己的话描述遇到的问题或需求"),
                                 validators=[DataRequired(_l("请描述您的需求")), Length(max=MAX_DESCRIPTION)])
-    contact_name = ContactMixin.contact_name
-    contact_mobile = ContactMixin.contact_mobile
-    contact_email = ContactMixin.contact_email
 
 
 class InfoForm(FlaskForm):

@@ -15,8 +15,10 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.access import ENTERPRISE, login_required, public
+from portal.errors import REFUSED
 from portal.extensions import db, limiter, search
-from portal.formtools import show_errors
+from portal.formtools import show_errors, text
+from portal.params import MAX_PAGE, parse_int
 from portal.requests import bp
 from portal.requests.forms import (
     ConfirmForm,
@@ -34,8 +36,10 @@ from portal.texts import tr, translated
 from services import policy
 from services.catalog import directory
 from services.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from services.requests import actions as request_actions
+from services.requests import fields as request_fields
+from services.requests import reading, uploads
 from services.requests import submission as reqsvc
-from services.requests import uploads
 from services.tickets import ratings, workflow
 
 SELECTION_KEYS = ("services", "bundle")
@@ -48,7 +52,7 @@ def _user():
 def _selection(source: MultiDict):
     """The services asked for (by ?services=… or ?bundle=…) and the bundle, if any."""
     bundle_code = (source.get("bundle") or "").strip() or None
-    bundle = reqsvc.get_bundle(db.session, bundle_code) if bundle_code else None
+    bundle = reading.get_bundle(db.session, bundle_code) if bundle_code else None
     codes = [i.service.code for i in bundle.items] if bundle else source.getlist("services")
     return reqsvc.load_services(db.session, codes), bundle
 
@@ -77,12 +81,12 @@ def _show_service_errors(form, groups, exc: ValidationFailed) -> None:
 
 
 def _selection_or_error(source: MultiDict):
+    """((services, bundle), None), or (None, (message, status)) for the "cannot apply" page:
+    an unknown service or bundle (404) or one that cannot be applied for (422)."""
     try:
         return _selection(source), None
-    except NotFound as exc:
-        return None, (tr(exc.message), 404)
-    except ValidationFailed as exc:
-        return None, (refusal(exc), 422)
+    except (NotFound, ValidationFailed) as exc:
+        return None, (refusal(exc), exc.status)
 
 
 def _selection_problem(message: str, status: int):
@@ -94,7 +98,7 @@ class _Posted:
 
     def __init__(self, services, bundle):
         self.services, self.bundle = services, bundle
-        self.groups = reqsvc.field_groups(services)
+        self.groups = request_fields.field_groups(services)
         self.form = build_apply_form(self.groups)
 
     def submission(self, files=()) -> reqsvc.Submission:
@@ -124,7 +128,7 @@ def apply():
     if problem:
         return _selection_problem(*problem)
     services, bundle = selected
-    groups = reqsvc.field_groups(services)
+    groups = request_fields.field_groups(services)
     e = _user().enterprise
     form = build_apply_form(groups, data={"idempotency_key": new_key(), "contact_name": e.contact_name,
                                           "contact_mobile": e.mobile, "contact_email": e.email})
@@ -184,7 +188,7 @@ def confirm():
 def bundles():
     categories = directory.categories_with_counts(db.session)
     services = [s for s in directory.all_public_services(db.session) if s.online]
-    return render_template("requests/bundles.html", bundles=reqsvc.list_bundles(db.session),
+    return render_template("requests/bundles.html", bundles=reading.list_bundles(db.session),
                            categories=categories, services=services)
 
 
@@ -199,8 +203,8 @@ def need():
     suggestions = None
     if form.validate_on_submit():
         if request.form.get("action") == "send":
-            sub = reqsvc.Submission(description=form.description.data, contact_name=form.contact_name.data,
-                                    contact_mobile=form.contact_mobile.data,
+            sub = reqsvc.Submission(description=text(form.description), contact_name=text(form.contact_name),
+                                    contact_mobile=text(form.contact_mobile),
                                     contact_email=form.contact_email.data or "",
                                     idempotency_key=form.idempotency_key.data or "")
             try:
@@ -209,11 +213,12 @@ def need():
                 show_errors(form, translated(exc))
             else:
                 if created:
-                    flash(_("需求已提交给质量强县工作联席会议办公室，将为您分办到对口部门。申请编号 %(number)s，查询码 %(code)s。",
-                            number=req.number, code=req.query_code), "success")
+                    flash(_("需求已提交给质量强县工作联席会议办公室，将为您分办到对口部门。"
+                            "申请编号 %(number)s，查询码 %(code)s。", number=req.number, code=req.query_code),
+                          "success")
                 return redirect(url_for("requests.detail", number=req.number))
         else:
-            suggestions = directory.search_services(db.session, search.index, form.description.data,
+            suggestions = directory.search_services(db.session, search.index, text(form.description),
                                                     per_page=5).hits
     return render_template("requests/need.html", form=form, suggestions=suggestions), (422 if form.errors else 200)
 
@@ -224,9 +229,8 @@ def my_requests():
     status = request.args.get("status") or None
     if status and status not in workflow.LABELS:
         status = None
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    rows, total = reqsvc.my_requests(db.session, _user(), status=status, page=page)
+    page = parse_int(request.args, "page", 1, 1, MAX_PAGE)  # ParamError: 400 (portal/errors.py)
+    rows, total = reading.my_requests(db.session, _user(), status=status, page=page)
     return render_template("requests/my_requests.html", rows=rows, total=total, status=status, page=page,
                            per_page=20, statuses=workflow.LABELS)
 
@@ -234,11 +238,7 @@ def my_requests():
 @bp.get("/requests/<number>")
 @login_required()
 def detail(number: str):
-    try:
-        req = reqsvc.get_request(db.session, _user(), number)
-    except NotFound:
-        abort(404)
-    return _render_detail(req)
+    return _render_detail(reading.get_request(db.session, _user(), number))
 
 
 def _render_detail(req, status: int = 200, info_errors: dict | None = None, withdraw_error: str | None = None,
@@ -249,7 +249,7 @@ def _render_detail(req, status: int = 200, info_errors: dict | None = None, with
     return render_template("requests/detail.html", req=req, user=user,
                            events=policy.visible_events(user, req), workflow=workflow,
                            withdraw_form=WithdrawForm(), info_form=InfoForm(), rating_form=RatingForm(),
-                           can_withdraw=reqsvc.can_withdraw(user, req), info_errors=info_errors or {},
+                           can_withdraw=request_actions.can_withdraw(user, req), info_errors=info_errors or {},
                            withdraw_error=withdraw_error, rating_rounds=rating_rounds,
                            rating_errors=rating_errors or {}, rating_labels=ratings.LABELS), status
 
@@ -258,19 +258,14 @@ def _render_detail(req, status: int = 200, info_errors: dict | None = None, with
 @login_required(ENTERPRISE)
 def rate(number: str, ticket: str):
     form = RatingForm()
-    try:
-        req = reqsvc.get_request(db.session, _user(), number)
-    except NotFound:
-        abort(404)
+    req = reading.get_request(db.session, _user(), number)
     if not form.validate_on_submit():
         return _render_detail(req, 400, rating_errors={ticket: _("页面已过期，请刷新后重试。")})
     try:
         ratings.rate(db.session, _user(), number, ticket, form.score.data or "", form.comment.data or "")
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
+    except REFUSED as exc:
         db.session.expire_all()
-        return _render_detail(reqsvc.get_request(db.session, _user(), number), exc.status,
+        return _render_detail(reading.get_request(db.session, _user(), number), exc.status,
                               rating_errors={ticket: refusal(exc)})
     flash(_("感谢您的评价。"), "success")
     return redirect(url_for("requests.detail", number=number))
@@ -280,14 +275,11 @@ def rate(number: str, ticket: str):
 @login_required(ENTERPRISE)
 def withdraw(number: str):
     form = WithdrawForm()
-    try:
-        req = reqsvc.get_request(db.session, _user(), number)
-    except NotFound:
-        abort(404)
+    req = reading.get_request(db.session, _user(), number)
     if not form.validate_on_submit():
         return _render_detail(req, 400, withdraw_error=_("页面已过期，请刷新后重试。"))
     try:
-        reqsvc.withdraw(db.session, _user(), number, form.reason.data or "")
+        request_actions.withdraw(db.session, _user(), number, form.reason.data or "")
     except Conflict as exc:
         return _render_detail(req, 409, withdraw_error=tr(exc.message))
     flash(_("申请已撤回。"), "success")
@@ -298,22 +290,17 @@ def withdraw(number: str):
 @login_required(ENTERPRISE)
 def provide_info(number: str, ticket: str):
     form = InfoForm()
-    try:
-        req = reqsvc.get_request(db.session, _user(), number)
-    except NotFound:
-        abort(404)
+    req = reading.get_request(db.session, _user(), number)
     if not form.validate_on_submit():
         return _render_detail(req, 400, info_errors={ticket: _("页面已过期，请刷新后重试。")})
     files = [uploads.Incoming(f.filename or "", f.stream) for f in request.files.getlist("attachments")]
     try:
-        reqsvc.provide_info(db.session, _user(), number, ticket, form.message.data or "", files,
+        request_actions.provide_info(db.session, _user(), number, ticket, form.message.data or "", files,
                             current_app.config["UPLOAD_DIR"])
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
+    except REFUSED as exc:
         message = refusal(exc)
         db.session.expire_all()
-        return _render_detail(reqsvc.get_request(db.session, _user(), number), exc.status,
+        return _render_detail(reading.get_request(db.session, _user(), number), exc.status,
                               info_errors={ticket: message})
     flash(_("补正材料已提交，承办部门将继续办理。"), "success")
     return redirect(url_for("requests.detail", number=number))
@@ -322,10 +309,10 @@ def provide_info(number: str, ticket: str):
 @bp.get("/attachments/<int:attachment_id>")
 @login_required()
 def attachment(attachment_id: int):
+    a = reading.get_attachment(db.session, _user(), attachment_id)
     try:
-        a = reqsvc.get_attachment(db.session, _user(), attachment_id)
         path = uploads.path_of(current_app.config["UPLOAD_DIR"], a.stored_name)
-    except (NotFound, ValueError):
+    except ValueError:  # a stored name that points outside the upload folder
         abort(404)
     if not path.is_file():
         abort(404)
@@ -346,10 +333,10 @@ def progress():
     status = 200
     if form.validate_on_submit():
         try:
-            result = reqsvc.lookup_progress(db.session, form.number.data, form.query_code.data)
-        except NotFound as exc:
+            result = reading.lookup_progress(db.session, text(form.number), text(form.query_code))
+        except ServiceError as exc:  # wrong number or query code: said on the form, 404
             form.form_errors.append(tr(exc.message))
-            status = 404
+            status = exc.status
     elif form.errors:
         status = 400 if "csrf_token" in form.errors else 422
     return render_template("requests/progress.html", form=form, result=result, workflow=workflow), status

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import STAFF, login_required
+from portal.errors import REFUSED
 from portal.extensions import db, search
 from portal.params import ParamError, parse_queue_filter
 from portal.search import TicketSearchUnavailable
@@ -20,7 +21,8 @@ from portal.staff.forms import (
 from portal.texts import message as refusal
 from portal.texts import tr
 from services import policy
-from services.core.errors import NotFound, ServiceError
+from services.core import roles
+from services.core.errors import ServiceError
 from services.models import Bureau, CannedReply
 from services.requests import uploads
 from services.tickets import actions as tickets
@@ -59,10 +61,14 @@ def queue():
 
 
 def _ticket_or_404(number: str):
-    try:
-        return tickets.get_ticket(db.session, _user(), number)
-    except NotFound:
-        abort(404)
+    """The ticket if this user may see it; otherwise NotFound, the 404 page (portal/errors.py)."""
+    return tickets.get_ticket(db.session, _user(), number)
+
+
+def _version(raw: str | None) -> int | None:
+    """The ticket version a form was opened at (its hidden `version` field), or None."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 def _render_ticket(ticket, status: int = 200, form_error: str | None = None, failed_action: str | None = None):
@@ -71,6 +77,8 @@ def _render_ticket(ticket, status: int = 200, form_error: str | None = None, fai
     bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
     forms = {}
     for a in workflow.allowed_actions(ticket.status, user.role):
+        if not policy.may_run(user, ticket, a.name, a.roles):
+            continue
         form = ActionForm(prefix=a.name, data={"action": a.name, "version": ticket.version})
         form.to_bureau.choices = bureau_choices(bureaus, ticket.bureau_id)
         forms[a.name] = (a, form)
@@ -99,17 +107,14 @@ def act(number: str, action: str):
     form = ActionForm(prefix=action)
     if not form.validate_on_submit():
         return _render_ticket(ticket, 400, _("页面已过期，请刷新后重试。"), action)
-    version = form.version.data
     data = tickets.ActionInput(
         action=action, message=form.message.data or "", to_bureau=form.to_bureau.data or None,
-        expected_version=int(version) if version and version.isdigit() else None,
+        expected_version=_version(form.version.data),
         files=tuple(uploads.Incoming(f.filename or "", f.stream)
                     for f in request.files.getlist(f"{action}-attachments") if f.filename))
     try:
         tickets.perform(db.session, _user(), number, data, upload_dir=current_app.config["UPLOAD_DIR"])
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
+    except REFUSED as exc:
         db.session.expire_all()
         return _render_ticket(_ticket_or_404(number), exc.status, refusal(exc), action)
     flash(_("已完成：%(label)s。", label=workflow.ACTIONS[action].label), "success")
@@ -121,11 +126,12 @@ def act(number: str, action: str):
 def claim(number: str):
     ticket = _ticket_or_404(number)
     form = ClaimForm()
-    if not form.validate_on_submit():
+    version = _version(form.version.data)
+    if not form.validate_on_submit() or version is None:  # no version: not a form from the ticket page
         return _render_ticket(ticket, 400, _("页面已过期，请刷新后重试。"))
     try:
-        tickets.claim(db.session, _user(), number, int(form.version.data) if form.version.data.isdigit() else None)
-    except ServiceError as exc:
+        tickets.claim(db.session, _user(), number, version)
+    except REFUSED as exc:
         db.session.expire_all()
         return _render_ticket(_ticket_or_404(number), exc.status, tr(exc.message))
     flash(_("已认领。"), "success")
@@ -138,12 +144,12 @@ def assign(number: str):
     ticket = _ticket_or_404(number)
     form = AssignForm()
     form.assignee.choices = []
-    if not form.validate_on_submit():
+    version = _version(form.version.data)
+    if not form.validate_on_submit() or version is None:  # no version: not a form from the ticket page
         return _render_ticket(ticket, 400, _("页面已过期，请刷新后重试。"))
     try:
-        tickets.assign(db.session, _user(), number, form.assignee.data or "",
-                       int(form.version.data) if form.version.data.isdigit() else None)
-    except ServiceError as exc:
+        tickets.assign(db.session, _user(), number, form.assignee.data or "", version)
+    except REFUSED as exc:
         db.session.expire_all()
         return _render_ticket(_ticket_or_404(number), exc.status, refusal(exc))
     flash(_("已分派。"), "success")
@@ -151,14 +157,14 @@ def assign(number: str):
 
 
 @bp.get("/follow-ups")
-@login_required(("lead", "supervisor", "admin"))
+@login_required(roles.LEADS)
 def follow_ups():
     return render_template("staff/follow_ups.html", items=ratings.open_follow_ups(db.session, _user()),
                            form=FollowUpForm(), labels=ratings.LABELS)
 
 
 @bp.post("/ratings/<int:rating_id>/follow-up")
-@login_required(("lead", "supervisor", "admin"))
+@login_required(roles.LEADS)
 def follow_up(rating_id: int):
     form = FollowUpForm()
     if not form.validate_on_submit():
@@ -166,9 +172,7 @@ def follow_up(rating_id: int):
         return redirect(url_for("staff.follow_ups"))
     try:
         ratings.follow_up(db.session, _user(), rating_id, form.note.data or "")
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
+    except REFUSED as exc:
         return render_template("staff/follow_ups.html", items=ratings.open_follow_ups(db.session, _user()),
                                form=form, labels=ratings.LABELS, error=refusal(exc)), exc.status
     flash(_("回访情况已记录，企业可以再评价一次。"), "success")

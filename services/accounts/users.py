@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.accounts import reference, uscc
+from services.core import roles
 from services.core.clock import utcnow
 from services.core.errors import NotFound, ServiceError, ValidationFailed
 from services.core.texts import N_
 from services.core.texts import Text as _msg
+from services.core.transaction import atomic
 from services.models import ApiToken, Bureau, Enterprise, User
 from services.tickets import mail
 
@@ -138,7 +140,8 @@ def register_enterprise(session: Session, profile: EnterpriseProfile, password: 
     check_password(password, username=username, fields=fields)
     if "uscc" not in fields and session.scalar(select(Enterprise.id).where(Enterprise.uscc == p.uscc)):
         fields["uscc"] = _msg(N_("该统一社会信用代码已注册。如忘记密码，请使用“找回密码”。"))
-    if "username" not in fields and session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+    if "username" not in fields and session.scalar(
+            select(User.id).where(func.lower(User.username) == username.lower())):
         fields["username"] = _msg(USERNAME_TAKEN)
     if fields:
         raise ValidationFailed(fields)
@@ -146,8 +149,8 @@ def register_enterprise(session: Session, profile: EnterpriseProfile, password: 
                             email=p.email, township=p.township, industry=p.industry, size=p.size)
     user = User(username=username, password_hash=hash_password(password), role="enterprise",
                 display_name=p.contact_name, email=p.email, enterprise=enterprise)
-    session.add_all([enterprise, user])
-    session.commit()
+    with atomic(session):
+        session.add_all([enterprise, user])
     return user
 
 
@@ -161,10 +164,10 @@ def update_profile(session: Session, user: User, profile: EnterpriseProfile) -> 
     if fields:
         raise ValidationFailed(fields)
     e = user.enterprise
-    e.name, e.contact_name, e.mobile, e.email = p.company, p.contact_name, p.mobile, p.email
-    e.township, e.industry, e.size = p.township, p.industry, p.size
-    user.email, user.display_name = p.email, p.contact_name
-    session.commit()
+    with atomic(session):
+        e.name, e.contact_name, e.mobile, e.email = p.company, p.contact_name, p.mobile, p.email
+        e.township, e.industry, e.size = p.township, p.industry, p.size
+        user.email, user.display_name = p.email, p.contact_name
     return e
 
 
@@ -182,7 +185,7 @@ def create_user(session: Session, username: str, role: str, password: str, *, bu
     check_password(password, username=username, fields=fields)
     email = normalise_email(email or "", fields, required=False)
     bureau_obj = None
-    if role in ("handler", "lead"):
+    if role in roles.BUREAU_STAFF:
         if not bureau:
             fields["bureau"] = _msg(N_("办件人员和部门负责人必须指定所属单位（--bureau）"))
     if bureau:
@@ -206,8 +209,8 @@ def create_user(session: Session, username: str, role: str, password: str, *, bu
         raise ValidationFailed(fields)
     user = User(username=username, password_hash=hash_password(password), role=role,
                 display_name=display_name or username, email=email, bureau=bureau_obj, enterprise=enterprise)
-    session.add(user)
-    session.commit()
+    with atomic(session):
+        session.add(user)
     return user
 
 
@@ -239,21 +242,22 @@ def authenticate(session: Session, login: str, password: str, now: datetime | No
     if not user.active:
         raise LoginRefused(_msg(N_("该账号已停用，请联系管理员")))
     if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-            session.commit()
+        with atomic(session):  # the failure counts even though the login is refused
+            user.failed_logins += 1
+            locked = user.failed_logins >= MAX_FAILED_LOGINS
+            if locked:
+                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                user.failed_logins = 0
+        if locked:
             raise LoginRefused(_msg(N_("密码连续输错 %(times)s 次，账号已锁定 %(minutes)s 分钟"),
                                      times=MAX_FAILED_LOGINS, minutes=LOCK_MINUTES))
-        session.commit()
         left = MAX_FAILED_LOGINS - user.failed_logins
         raise LoginRefused(_msg(N_("用户名或密码不正确（再错 %(left)s 次将锁定 %(minutes)s 分钟）"),
                                  left=left, minutes=LOCK_MINUTES))
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.commit()
+    with atomic(session):
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
     return user
 
 
@@ -264,8 +268,8 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     check_password(new, username=user.username, fields=fields, key="new_password")
     if fields:
         raise ValidationFailed(fields)
-    user.password_hash = hash_password(new)
-    session.commit()
+    with atomic(session):
+        user.password_hash = hash_password(new)
 
 
 # --------------------------------------------------------------------------- password reset
@@ -285,11 +289,11 @@ def request_password_reset(session: Session, secret_key: str, login: str, reset_
         return
     token = _reset_serializer(secret_key).dumps({"uid": user.id, "fp": _fingerprint(user)})
     link = reset_url.replace("TOKEN", token)
-    mail.enqueue(session, user.email, "澧县质量基础设施一站式服务平台：重设密码",
-                 f"{user.display_name or user.username}，您好：\n\n"
-                 f"请在 1 小时内打开下面的链接重设密码：\n{link}\n\n"
-                 "如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n")
-    session.commit()
+    with atomic(session):
+        mail.enqueue(session, user.email, "澧县质量基础设施一站式服务平台：重设密码",
+                     f"{user.display_name or user.username}，您好：\n\n"
+                     f"请在 1 小时内打开下面的链接重设密码：\n{link}\n\n"
+                     "如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n")
 
 
 def reset_password(session: Session, secret_key: str, token: str, new_password: str) -> User:
@@ -306,10 +310,10 @@ def reset_password(session: Session, secret_key: str, token: str, new_password: 
     check_password(new_password, username=user.username, fields=fields)
     if fields:
         raise ValidationFailed(fields)
-    user.password_hash = hash_password(new_password)
-    user.failed_logins = 0
-    user.locked_until = None
-    session.commit()
+    with atomic(session):
+        user.password_hash = hash_password(new_password)
+        user.failed_logins = 0
+        user.locked_until = None
     return user
 
 
@@ -321,8 +325,8 @@ def _hash_token(token: str) -> str:
 def issue_token(session: Session, user: User, name: str = "") -> str:
     """Create a token and return it in clear text — the only time it is shown."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:10], name=_text(name, 100)))
-    session.commit()
+    with atomic(session):
+        session.add(ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:10], name=_text(name, 100)))
     return token
 
 
@@ -337,8 +341,8 @@ def user_for_token(session: Session, token: str) -> User | None:
     now = utcnow()
     last = row.last_used_at
     if last is None or now - last > timedelta(minutes=5):
-        row.last_used_at = now
-        session.commit()
+        with atomic(session):
+            row.last_used_at = now
     return row.user
 
 
@@ -346,8 +350,8 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound(_msg(N_("没有这个令牌")))
-    row.revoked_at = row.revoked_at or utcnow()
-    session.commit()
+    with atomic(session):
+        row.revoked_at = row.revoked_at or utcnow()
 
 
 def active_tokens(session: Session, user: User) -> list[ApiToken]:

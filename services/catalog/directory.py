@@ -9,14 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from search_index import Hit, SearchResult
-from services.catalog.records import public_services_query
+from services.catalog.documents import public_services_query
+from services.core import errors
 from services.core.texts import N_
 from services.core.texts import Text as _msg
 from services.models import Bureau, Category, Service
 
 
-class NotFound(LookupError):
-    """The asked-for catalog entry does not exist or is not public."""
+class NotFound(errors.NotFound, LookupError):
+    """The asked-for catalog entry does not exist or is not public (a services.core.errors.NotFound,
+    so the app's error handlers answer it with a 404)."""
 
 
 @dataclass
@@ -63,7 +65,7 @@ def overview(session: Session, popular_limit: int = 8) -> Overview:
 def get_category(session: Session, code: str) -> Category:
     category = session.scalar(select(Category).where(Category.code == code))
     if category is None:
-        raise NotFound(code)
+        raise NotFound(_msg(N_("没有服务类别 %(code)s"), code=code))
     return category
 
 
@@ -80,7 +82,7 @@ def get_service(session: Session, code: str) -> Service:
     service = session.scalar(public_services_query().where(Service.code == code)
                              .options(selectinload(Service.fields)))
     if service is None:
-        raise NotFound(code)
+        raise NotFound(_msg(N_("服务 %(code)s 不存在"), code=code))
     return service
 
 
@@ -100,7 +102,7 @@ def bureaus_with_counts(session: Session) -> list[BureauCount]:
 def get_bureau(session: Session, code: str) -> Bureau:
     bureau = session.scalar(select(Bureau).where(Bureau.code == code))
     if bureau is None:
-        raise NotFound(code)
+        raise NotFound(_msg(N_("没有单位 %(code)s"), code=code))
     return bureau
 
 

@@ -11,9 +11,9 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from services.catalog.records import CatalogError, Problem
+from services.catalog.problems import CatalogError, Problem
 
 SERVICE_HEADERS = ("code", "name", "category", "bureau", "summary", "conditions", "materials", "process",
                    "legal_basis", "time_limit_days", "statutory_limit_days", "fee", "place", "hours",
@@ -62,12 +62,14 @@ def _read_json(text: str) -> tuple[dict[str, Any], list[str]]:
         raise _fail(f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}") from None
     if not isinstance(data, dict):
         raise _fail("目录文件应为含 bureaus 和 services 的 JSON 对象")
-    services = data.get("services") if isinstance(data.get("services"), list) else []
-    return data, [f"services 第 {i} 项" for i in range(1, len(services) + 1)]
+    services = data.get("services")
+    count = len(services) if isinstance(services, list) else 0
+    return data, [f"services 第 {i} 项" for i in range(1, count + 1)]
 
 
-def _rows_to_services(header: list[str], rows: list[tuple[int, list[Any]]]) -> tuple[dict[str, Any], list[str]]:
-    header = [str(h or "").strip().lower() for h in header]
+def _rows_to_services(cells: Sequence[object], rows: list[tuple[int, list[Any]]]) -> tuple[dict[str, Any], list[str]]:
+    """Service records from a header row (CSV text or spreadsheet cell values) and the rows under it."""
+    header = [str(h or "").strip().lower() for h in cells]
     problems: list[Problem] = []
     unknown = [h for h in header if h and h not in SERVICE_HEADERS]
     if unknown:

@@ -14,7 +14,10 @@ ROLES = (ENTERPRISE, HANDLER, LEAD, SUPERVISOR, ADMIN)
 STAFF = (HANDLER, LEAD, SUPERVISOR, ADMIN)
 #: Bureau staff: they belong to one bureau and work its tickets.
 BUREAU_STAFF = (HANDLER, LEAD)
-#: May assign, transfer and ask for co-handling.
+#: Staff accounts that belong to a bureau (supervisors to the joint office): told of a ticket that
+#: arrives at their bureau.
+BUREAU_MEMBERS = (HANDLER, LEAD, SUPERVISOR)
+#: May assign, transfer and ask for co-handling; see figures and follow up 差评.
 LEADS = (LEAD, SUPERVISOR, ADMIN)
 #: See every bureau's tickets and figures: the joint office and the admins.
 COUNTY_WIDE = (SUPERVISOR, ADMIN)

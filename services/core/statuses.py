@@ -15,6 +15,9 @@ RETURNED = "returned"
 TRANSFERRED = "transferred"
 WITHDRAWN = "withdrawn"
 
+#: Every status, in the order of a ticket's life: the order sets are listed in (see `ordered`).
+ALL = (SUBMITTED, ACCEPTED, IN_PROGRESS, NEED_INFO, COMPLETED, REJECTED, RETURNED, TRANSFERRED, WITHDRAWN)
+
 LABELS = {
     SUBMITTED: N_("已提交，待签收"),
     ACCEPTED: N_("已受理"),
@@ -38,6 +41,13 @@ AWAITING_ACCEPTANCE = frozenset({SUBMITTED, RETURNED})
 HANDLING = frozenset({ACCEPTED, IN_PROGRESS})
 #: Accepted and not finished: co-handling happens here.
 OPEN_WORK = frozenset({ACCEPTED, IN_PROGRESS, NEED_INFO})
+
+
+def ordered(statuses: Iterable[str]) -> tuple[str, ...]:
+    """A set of statuses as a tuple in the order of `ALL`: the same list (and the same SQL text)
+    in every process, whatever the set's iteration order."""
+    chosen = set(statuses)
+    return tuple(s for s in ALL if s in chosen)
 
 
 def label(status: str) -> str:

@@ -7,7 +7,7 @@ the rest of services/, so every service module can use it.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol, overload
 
 
 def N_(text: str) -> str:
@@ -37,7 +37,13 @@ def _shown(value: Any, gettext: Callable[[str], str], pgettext: Callable[[str, s
     return value
 
 
-def _restore(cls: type, value: str, state: dict[str, Any]) -> Text:
+class _TranslateTable(Protocol):
+    """What str.translate takes: a table from code points to replacements."""
+
+    def __getitem__(self, key: int, /) -> str | int | None: ...
+
+
+def _restore(cls: type[Text], value: str, state: dict[str, Any]) -> Text:
     text = str.__new__(cls, value)
     text.__dict__.update(state)
     return text
@@ -71,7 +77,20 @@ class Text(str):
             return msgid
         return msgid % {k: _shown(v, gettext, pgettext) for k, v in params.items()}
 
-    def translate(self, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> str:
+    @overload
+    def translate(self, table: _TranslateTable, /) -> str: ...
+
+    @overload
+    def translate(self, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> str: ...
+
+    def translate(self, gettext: Any, pgettext: Callable[[str, str], str] | None = None) -> str:
+        """The text in the page language, given the web layer's gettext and pgettext. Called with
+        one table, as on any str, it is str.translate (a Text is still a str)."""
+        if pgettext is None:
+            return str.translate(self, gettext)
+        return self._translated(gettext, pgettext)
+
+    def _translated(self, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> str:
         if not self.msgid:
             return ""
         msgid = pgettext(self.context, self.msgid) if self.context else gettext(self.msgid)
@@ -92,5 +111,5 @@ class Join(Text):
         text.msgid, text.params, text.context, text.items = sep, {}, None, items
         return text
 
-    def translate(self, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> str:
+    def _translated(self, gettext: Callable[[str], str], pgettext: Callable[[str, str], str]) -> str:
         return gettext(self.msgid).join(str(_shown(i, gettext, pgettext)) for i in self.items)

@@ -58,7 +58,12 @@ def _texts(attributes: dict[str, Any]) -> Iterable[str]:
 
 def rule_matches(rule: RoutingRule, applicant: Applicant, service: Service | None,
                  attributes: dict[str, Any]) -> bool:
-    c = rule.conditions or {}
+    return conditions_match(rule.conditions or {}, applicant, service, attributes)
+
+
+def conditions_match(c: dict[str, Any], applicant: Applicant, service: Service | None,
+                     attributes: dict[str, Any]) -> bool:
+    """True if a rule with these conditions takes this request (a rule without any takes none)."""
     if not any(c.get(k) for k in CONDITION_KEYS):
         return False  # a rule without conditions would swallow everything: never matches
     if c.get("townships") and applicant.township not in c["townships"]:

@@ -1,28 +1,27 @@
-"""Admin console: routing rules — editing, checks for rules that can never match or are
-shadowed by an earlier rule, and the rule tester ("which bureau would this go to, and why?").
+"""Admin console: routing rules — editing, and checks for rules that can never match or are
+shadowed by an earlier rule. The rule tester is services.requests.routing_tester.
 
-The tester calls services.requests.routing.route and rule_matches, the code the submission uses.
-Every change writes an AuditLog row in the same transaction (see services.admin).
+Every change writes an AuditLog row in the same transaction (services.audit).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.accounts import reference
-from services.admin import TOO_LONG, audit, commit
-from services.catalog.records import CATEGORY_CODES, FIELD_CODE_RE, SERVICE_CODE_RE
+from services.audit import audit
+from services.catalog.problems import TOO_LONG
+from services.catalog.validation import CATEGORY_CODES, FIELD_CODE_RE, SERVICE_CODE_RE
 from services.core.errors import Conflict, NotFound, ValidationFailed
 from services.core.texts import N_, Text
+from services.core.transaction import atomic
 from services.models import Bureau, Category, RoutingRule, Service, ServiceField, Ticket, User
 from services.requests import routing
-from services.requests.submission import validate_attributes
 
 CONDITION_KEYS = routing.CONDITION_KEYS
 CONDITION_LABELS: dict[str, str] = {
@@ -256,8 +255,8 @@ def _covers(e: dict[str, Any], r: dict[str, Any], cat: dict[str, _Svc]) -> bool:
                     continue
             return False
         elif key == "keywords":
-            mine = [k for k in r.get("keywords") or [] if k]
-            if mine and all(any(ek and ek in rk for ek in e["keywords"]) for rk in mine):
+            words = [k for k in r.get("keywords") or [] if k]
+            if words and all(any(ek and ek in rk for ek in e["keywords"]) for rk in words):
                 continue
             return False
         elif key == "field":
@@ -335,6 +334,8 @@ def save_rule(session: Session, actor: User, data: RuleInput, *, rule_id: int | 
     conditions = _conditions(data, fields)
     if fields:
         raise ValidationFailed(fields)
+    # A missing or out-of-range priority and an unknown bureau were refused just above.
+    assert priority is not None and bureau is not None
     before = rule_record(rule) if rule is not None else None
     if rule is None:
         rule = RoutingRule()
@@ -349,18 +350,18 @@ def save_rule(session: Session, actor: User, data: RuleInput, *, rule_id: int | 
         "conditions": conditions,
     }
     if before != after:
-        session.flush()
-        audit(
-            session,
-            actor,
-            "create" if before is None else "update",
-            "routing_rule",
-            str(rule.id),
-            before=before,
-            after=after,
-            note=name,
-        )
-        commit(session)
+        with atomic(session):
+            session.flush()
+            audit(
+                session,
+                actor,
+                "create" if before is None else "update",
+                "routing_rule",
+                str(rule.id),
+                before=before,
+                after=after,
+                note=name,
+            )
     return get_rule(session, rule.id)
 
 
@@ -368,18 +369,18 @@ def set_rule_active(session: Session, actor: User, rule_id: int, active: bool) -
     rule = get_rule(session, rule_id).rule
     if rule.active == active:
         return rule
-    rule.active = active
-    audit(
-        session,
-        actor,
-        "activate" if active else "deactivate",
-        "routing_rule",
-        str(rule.id),
-        before={"active": not active},
-        after={"active": active},
-        note=rule.name,
-    )
-    commit(session)
+    with atomic(session):
+        rule.active = active
+        audit(
+            session,
+            actor,
+            "activate" if active else "deactivate",
+            "routing_rule",
+            str(rule.id),
+            before={"active": not active},
+            after={"active": active},
+            note=rule.name,
+        )
     return rule
 
 
@@ -391,149 +392,11 @@ def delete_rule(session: Session, actor: User, rule_id: int) -> None:
             Text(N_("已有 %(n)s 件办件按规则“%(name)s”分办，不能删除（办件要保留分办依据），请改为停用。"),
                  n=used, name=rule.name)
         )
-    audit(session, actor, "delete", "routing_rule", str(rule.id), before=rule_record(rule), note=rule.name)
-    session.delete(rule)
-    commit(session)
-
-
-# --------------------------------------------------------------------------- the tester
-@dataclass
-class RouteQuestion:
-    township: str = ""
-    industry: str = ""
-    size: str = ""
-    service: str = ""
-    description: str = ""
-    attributes: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class TraceLine:
-    rule: RoutingRule
-    matched: bool
-    reached: bool
-    failed: list[str]
-
-
-@dataclass
-class RouteExplanation:
-    decision: routing.Decision
-    rule_name: str  # the deciding rule's name, or "默认"
-    service: Service | None
-    values: dict[str, Any]
-    problems: dict[str, str]
-    trace: list[TraceLine]
-    notes: list[str]
-    reason: str = ""  # decision.reason, as a Text when possible
-
-
-def parse_attributes(text: str | None) -> dict[str, str]:
-    """`code=value` a line (several values of a multi-choice field separated by commas)."""
-    out: dict[str, str] = {}
-    for line in (text or "").splitlines():
-        key, sep, value = line.replace("＝", "=").partition("=")
-        if key.strip():
-            out[key.strip()] = value.strip() if sep else ""
-    return out
-
-
-def _coerce(service: Service, raw: dict[str, str]) -> dict[str, Any]:
-    types = {f.code: f.datatype for f in service.fields}
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if types.get(key) == "multivaluelist":
-            out[key] = [v.strip() for v in re.split(r"[,，、|]", value) if v.strip()]
-        else:
-            out[key] = value
-    return out
-
-
-def explain_route(session: Session, data: RouteQuestion) -> RouteExplanation:
-    """Route an imagined request exactly as a submission would, and explain each rule's verdict."""
-    fields: dict[str, str] = {}
-    if data.township and data.township not in reference.TOWNSHIPS:
-        fields["township"] = Text(N_("未知的乡镇（街道）"))
-    if data.industry and data.industry not in dict(reference.INDUSTRIES):
-        fields["industry"] = Text(N_("未知的行业"))
-    if data.size and data.size not in dict(reference.SIZES):
-        fields["size"] = Text(N_("未知的企业规模"))
-    service = None
-    if data.service:
-        service = session.scalar(
-            select(Service)
-            .where(Service.code == data.service, Service.removed_at.is_(None))
-            .options(
-                selectinload(Service.fields), selectinload(Service.category), selectinload(Service.bureau)
-            )
-        )
-        if service is None:
-            fields["service"] = Text(N_("没有服务 %(code)s"), code=data.service)
-    if fields:
-        raise ValidationFailed(fields)
-    notes: list[str] = []
-    values: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    if service is not None:
-        values, problems = validate_attributes(service, _coerce(service, data.attributes or {}))
-        if not service.is_public:
-            notes.append(Text(N_("该服务未发布，企业目前无法申请")))
-        elif not service.online:
-            notes.append(Text(N_("该服务不能网上申请")))
-    elif data.attributes:
-        notes.append(Text(N_("没有选择服务，申请字段取值不参与分办")))
-    applicant = routing.Applicant(data.township, data.industry, data.size, (data.description or "").strip())
-    rules = routing.active_rules(session)
-    decision = routing.route(session, applicant, service, values, rules)
-    trace: list[TraceLine] = []
-    reached = True
-    for rule in rules:
-        matched = routing.rule_matches(rule, applicant, service, values)
-        c = rule.conditions or {}
-        failed = [
-            Text(CONDITION_LABELS[k])
-            for k in CONDITION_KEYS
-            if c.get(k)
-            and not routing.rule_matches(SimpleNamespace(conditions={k: c[k]}), applicant, service, values)
-        ]  # type: ignore[arg-type]
-        if not any(c.get(k) for k in CONDITION_KEYS):
-            failed = [Text(N_("没有条件"))]
-        trace.append(TraceLine(rule, matched, reached, failed))
-        if matched:
-            reached = False
-    inactive = session.scalar(select(func.count(RoutingRule.id)).where(RoutingRule.active.is_(False))) or 0
-    if inactive:
-        notes.append(Text(N_("另有 %(n)s 条停用的规则不参与分办"), n=inactive))
-    return RouteExplanation(
-        decision,
-        decision.rule.name if decision.rule else Text(N_("默认")),
-        service,
-        values,
-        problems,
-        trace,
-        notes,
-        _reason(decision, service),
-    )
-
-
-def _reason(decision: routing.Decision, service: Service | None) -> str:
-    """decision.reason as a Text (services.requests.routing words it and stores it on tickets in Chinese;
-    should the two wordings ever differ, routing's is shown as it is)."""
-    rule = decision.rule
-    if rule is not None:
-        text = Text(
-            N_("按分办规则“%(name)s”（优先级 %(priority)s）转至%(bureau)s"),
-            name=rule.name,
-            priority=rule.priority,
-            bureau=rule.bureau.short_name,
-        )
-    elif service is None:
-        text = Text(N_("未指定具体服务，由联席会议办公室统筹分办"))
-    else:
-        text = Text(
-            N_("服务“%(name)s”的责任单位为%(bureau)s（默认）"), name=service.name, bureau=service.bureau.short_name
-        )
-    return text if text == decision.reason else decision.reason
+    with atomic(session):
+        audit(session, actor, "delete", "routing_rule", str(rule.id), before=rule_record(rule), note=rule.name)
+        session.delete(rule)
 
 
 def category_pairs(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of the seven categories in display order, for the rule form."""
     return [(c.code, c.name) for c in session.scalars(select(Category).order_by(Category.position))]

@@ -14,7 +14,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from services.core.errors import ValidationFailed
 from services.core.texts import N_, Join
@@ -47,7 +47,7 @@ class Incoming:
     """A file as received: its name as the user's computer called it and a readable stream."""
 
     filename: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 @dataclass

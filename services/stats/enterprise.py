@@ -21,7 +21,7 @@ from services.core.errors import Forbidden, NotFound
 from services.core.texts import N_
 from services.core.texts import Text as _msg
 from services.models import Enterprise, Rating, Request, RequestItem, Service, Ticket, User
-from services.stats.reports import ratio
+from services.stats.metrics import ratio
 from services.tickets import ratings, workflow
 
 TICKET_LIMIT = 500

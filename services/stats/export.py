@@ -1,5 +1,5 @@
 """CSV and XLSX files of a statistics report: the same tables, the same cells as the page
-(``services.stats.reports.report_tables``). No Flask imports."""
+(``services.stats.tables.report_tables``). No Flask imports."""
 from __future__ import annotations
 
 import csv
@@ -13,7 +13,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from services.core.clock import BEIJING
-from services.stats.reports import Report, Table, report_tables
+from services.stats.reports import Report
+from services.stats.tables import Table, report_tables
 
 TITLE = "澧县质量基础设施一站式服务平台 · 办件统计"
 BOM = "\ufeff"
@@ -83,7 +84,7 @@ def to_xlsx(rep: Report, tables: list[Table] | None = None) -> bytes:
     """One sheet “说明” with the filter, then one sheet per table (header in row 1)."""
     tables = tables if tables is not None else report_tables(rep)
     wb = Workbook()
-    info = wb.active
+    info = wb.worksheets[0]         # the one sheet a new workbook has
     info.title = "说明"
     info.append([TITLE])
     info["A1"].font = Font(bold=True, size=13)

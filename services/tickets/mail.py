@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
+from services.core.transaction import atomic
 from services.models import OutboxMessage
 
 MAX_ATTEMPTS = 10
@@ -80,25 +81,25 @@ def send_pending(session: Session, settings: SmtpSettings, limit: int = 200) -> 
         smtp = _connect(settings)
     except (OSError, smtplib.SMTPException) as exc:
         error = f"无法连接邮件服务器 {settings.host}:{settings.port}：{exc}"
-        for row in rows:
-            row.attempts += 1
-            row.last_error = error[:1000]
-        session.commit()
+        with atomic(session):
+            for row in rows:
+                row.attempts += 1
+                row.last_error = error[:1000]
         return SendReport(failed=len(rows), error=error)
     try:
         for row in rows:
-            row.attempts += 1
-            try:
-                smtp.send_message(_build(settings, row))
-                row.sent_at = utcnow()
-                row.last_error = ""
-                report.sent += 1
-            except (OSError, smtplib.SMTPException, ValueError) as exc:
-                # One bad message (refused address, malformed header) must not hold up the rest.
-                row.last_error = str(exc)[:1000]
-                report.failed += 1
-                report.error = str(exc)
-            session.commit()
+            with atomic(session):  # each message's outcome is kept as soon as it is known
+                row.attempts += 1
+                try:
+                    smtp.send_message(_build(settings, row))
+                    row.sent_at = utcnow()
+                    row.last_error = ""
+                    report.sent += 1
+                except (OSError, smtplib.SMTPException, ValueError) as exc:
+                    # One bad message (refused address, malformed header) must not hold up the rest.
+                    row.last_error = str(exc)[:1000]
+                    report.failed += 1
+                    report.error = str(exc)
     finally:
         try:
             smtp.quit()

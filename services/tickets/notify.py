@@ -10,7 +10,9 @@ from typing import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from services.core import roles as role_groups
 from services.core.clock import utcnow
+from services.core.transaction import atomic
 from services.models import Notification, Request, Ticket, User
 from services.tickets import mail
 
@@ -43,13 +45,13 @@ def enterprise_users(session: Session, request: Request) -> list[User]:
                                                    User.active.is_(True))))
 
 
-def bureau_staff(session: Session, bureau_id: int, roles: tuple[str, ...] = ("handler", "lead")) -> list[User]:
+def bureau_staff(session: Session, bureau_id: int, roles: tuple[str, ...] = role_groups.BUREAU_STAFF) -> list[User]:
     return list(session.scalars(select(User).where(User.bureau_id == bureau_id, User.role.in_(roles),
                                                    User.active.is_(True))))
 
 
 def supervisors(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == "supervisor", User.active.is_(True))))
+    return list(session.scalars(select(User).where(User.role == role_groups.SUPERVISOR, User.active.is_(True))))
 
 
 def unread_count(session: Session, user: User) -> int:
@@ -63,6 +65,6 @@ def recent(session: Session, user: User, limit: int = 50) -> list[Notification]:
 
 
 def mark_all_read(session: Session, user: User) -> None:
-    session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-                    .values(read_at=utcnow()))
-    session.commit()
+    with atomic(session):
+        session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                        .values(read_at=utcnow()))

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services import policy
+from services.core import statuses
 from services.core.clock import BEIJING, local_today
 from services.core.errors import ValidationFailed
 from services.core.texts import N_
@@ -84,7 +85,7 @@ def queue(session: Session, user: User, f: QueueFilter, *, after: str | None = N
     if f.bureau:
         conditions.append(Ticket.bureau_id.in_(select(Bureau.id).where(Bureau.code == f.bureau)))
     if f.due in ("soon", "overdue"):
-        active = Ticket.status.in_((workflow.SUBMITTED, workflow.ACCEPTED, workflow.IN_PROGRESS, workflow.RETURNED))
+        active = Ticket.status.in_(statuses.ordered(statuses.RUNNING))  # the clock runs
         if f.due == "overdue":
             conditions += [active, deadline < today]
         else:

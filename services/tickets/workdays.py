@@ -18,6 +18,7 @@ import chinese_calendar
 from sqlalchemy import delete, select
 
 from services.core.errors import ValidationFailed
+from services.core.transaction import atomic
 from services.models import HolidayOverride
 
 __all__ = [
@@ -206,21 +207,21 @@ def set_override(session, day: date, is_workday: bool, note: str = "") -> Holida
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationFailed({"note": f"说明不能超过 {NOTE_MAX_LENGTH} 个字。"})
-    row = session.execute(select(HolidayOverride).where(HolidayOverride.day == day)).scalar_one_or_none()
-    if row is None:
-        row = HolidayOverride(day=day, is_workday=bool(is_workday), note=note)
-        session.add(row)
-    else:
-        row.is_workday = bool(is_workday)
-        row.note = note
-    session.commit()
+    with atomic(session):  # with whatever the caller added to the session (an audit row)
+        row = session.execute(select(HolidayOverride).where(HolidayOverride.day == day)).scalar_one_or_none()
+        if row is None:
+            row = HolidayOverride(day=day, is_workday=bool(is_workday), note=note)
+            session.add(row)
+        else:
+            row.is_workday = bool(is_workday)
+            row.note = note
     return row
 
 
 def delete_override(session, day: date) -> None:
     """Remove the override for ``day`` (no-op when there is none); commits."""
-    session.execute(delete(HolidayOverride).where(HolidayOverride.day == _as_date(day)))
-    session.commit()
+    with atomic(session):
+        session.execute(delete(HolidayOverride).where(HolidayOverride.day == _as_date(day)))
 
 
 def list_overrides(session, year: int | None = None) -> list[HolidayOverride]:

@@ -198,7 +198,8 @@ def test_profile_edit(app, client):
 def test_api_token_issue_use_and_revoke(app, client):
     make_enterprise(app)
     login(client, USCC_A)
-    response = client.post("/account/tokens", data={"tk-name": "ERP", "tk-csrf_token": csrf(client, "/account/profile")})
+    response = client.post("/account/tokens",
+                           data={"tk-name": "ERP", "tk-csrf_token": csrf(client, "/account/profile")})
     token = soup(response).select_one("#token")["value"]
     assert token.startswith("lxq_")
     api = app.test_client()

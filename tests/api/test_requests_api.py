@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from services.models import Request
 from tests.helpers import token_for
-from tests.requests.conftest import people  # noqa: F401  (fixture)
 
 
 def auth(app, username):

@@ -150,14 +150,16 @@ BAD_DOCS = {
     "duplicate code": (lambda d: d["services"][3].update(code="JL-001"), ["JL-001", "code", "重复"]),
     "missing materials": (lambda d: d["services"][0].pop("materials"), ["JL-001", "materials", "必填"]),
     "empty conditions": (lambda d: d["services"][2].update(conditions="  "), ["BZ-001", "conditions", "必填"]),
-    "non-integer days": (lambda d: d["services"][0].update(time_limit_days="十天"), ["JL-001", "time_limit_days", "整数"]),
+    "non-integer days": (lambda d: d["services"][0].update(time_limit_days="十天"),
+                         ["JL-001", "time_limit_days", "整数"]),
     "fractional days": (lambda d: d["services"][0].update(time_limit_days=2.5), ["JL-001", "time_limit_days", "整数"]),
     "zero days": (lambda d: d["services"][0].update(time_limit_days=0), ["JL-001", "time_limit_days"]),
     "bad datatype": (lambda d: d["services"][0]["fields"][0].update(datatype="color"), ["JL-001", "datatype", "color"]),
     "list field without values": (lambda d: d["services"][0]["fields"][1].update(values=[]), ["JL-001", "values"]),
     "bad online flag": (lambda d: d["services"][0].update(online="maybe"), ["JL-001", "online"]),
     "bad code characters": (lambda d: d["services"][0].update(code="JL 001/../x"), ["code"]),
-    "statutory shorter than promised": (lambda d: d["services"][0].update(statutory_limit_days=1), ["statutory_limit_days"]),
+    "statutory shorter than promised": (lambda d: d["services"][0].update(statutory_limit_days=1),
+                                        ["statutory_limit_days"]),
 }
 
 

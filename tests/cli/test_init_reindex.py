@@ -6,7 +6,7 @@ import shutil
 from sqlalchemy import func, select
 
 from portal.extensions import db, search
-from services.catalog.records import CATEGORY_CODES
+from services.catalog.validation import CATEGORY_CODES
 from services.models import Bureau, Category, Service
 from tests.conftest import make_app
 

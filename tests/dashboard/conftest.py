@@ -21,14 +21,15 @@ acceptance (2+0+2+1+1)/5 = 1.2; satisfaction latest (5+4+2+3)/4 = 3.5; 差评 1/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from services.accounts import users as accounts
-from services.core import clock
+from services.core import clock as core_clock
+from services.core.clock import BEIJING
 from services.models import Ticket
 from services.requests import submission as reqsvc
 from services.tickets import actions as tickets
@@ -36,7 +37,6 @@ from services.tickets import ratings, workdays, workflow
 from services.tickets.actions import ActionInput
 from tests.helpers import USCC_A, USCC_B, make_enterprise, make_staff
 
-BEIJING = timezone(timedelta(hours=8))
 TODAY = date(2026, 11, 29)
 RANGE = {"from": "2026-09-01", "to": "2026-10-31"}
 
@@ -60,7 +60,7 @@ def make_ticket(app, username: str, service: str, submitted: datetime) -> str:
         req.created_at = submitted
         for t in req.tickets:
             t.created_at = submitted
-            t.accept_due = tickets.accept_due_for(calendar, clock.local_date(submitted))
+            t.accept_due = tickets.accept_due_for(calendar, core_clock.local_date(submitted))
         number = req.tickets[0].number
         db.session.commit()
         return number
@@ -98,6 +98,21 @@ def follow_up(app, lead: str, number: str) -> None:
         t = db.session.scalar(select(Ticket).where(Ticket.number == number))
         rating = db.session.scalar(select(Rating).where(Rating.ticket_id == t.id, Rating.round == 1))
         ratings.follow_up(db.session, user, rating.id, "已电话回访，说明原因并整改")
+
+
+@pytest.fixture
+def clock():
+    """The one clock (``services.core.clock``) stands at 10:00 Beijing time on TODAY during the
+    test and runs again afterwards. Yields the clock module: ``clock.set_now(...)`` moves it."""
+    with core_clock.frozen(TODAY):
+        yield core_clock
+
+
+@pytest.fixture
+def frozen_today(clock):
+    """The dashboards' "today" is TODAY (modules ask for it with `pytest.mark.usefixtures`):
+    the one clock stands still, so every layer agrees on the date and the time."""
+    return clock
 
 
 @dataclass

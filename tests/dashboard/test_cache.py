@@ -12,14 +12,17 @@ import pytest
 from sqlalchemy import select, text
 
 from portal.extensions import db
+from services.core import clock
+from services.core.clock import BEIJING
 from services.models import StatsCache, Ticket
-from services.stats import reports as statistics
+from services.stats import cache as stats_cache
+from services.stats import filters, performance, reports
 from tests.conftest import make_app
 from tests.dashboard.conftest import RANGE, TODAY
-from tests.dashboard.test_pages import frozen_today, kpis  # noqa: F401  (autouse fixture)
+from tests.dashboard.test_pages import kpis
 from tests.helpers import csrf, login, soup
 
-BEIJING = timezone(timedelta(hours=8))
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +53,7 @@ def test_dashboard_keeps_the_report_and_says_when_it_was_computed(app, client, w
     freshness = page.select_one("#freshness")
     assert "数据更新于" in freshness.get_text() and "5 分钟" in freshness.get_text()
     when = datetime.fromisoformat(freshness.time["datetime"])
-    assert abs((datetime.now(timezone.utc) - when).total_seconds()) < 60
+    assert when == clock.utcnow()                        # the clock stands still in these tests
     shown = when.astimezone(BEIJING)
     assert freshness.time.get_text() == shown.strftime("%H:%M" if shown.date() == TODAY else "%Y-%m-%d %H:%M")
     assert [k.split(":")[2:5] for k in stored(app)] == [["2026-09-01", "2026-10-31", "-"]]
@@ -71,7 +74,7 @@ def test_exports_use_the_report_of_the_page_and_say_when(app, client, world):
     rows = list(csv.reader(io.StringIO(body)))
     assert ["已办结", "4", "件"] in rows
     updated = dict(r for r in rows if len(r) == 2)["数据更新时间"]
-    assert updated.endswith("（北京时间）") and updated[:10] == datetime.now(BEIJING).date().isoformat()
+    assert updated.endswith("（北京时间）") and updated[:10] == TODAY.isoformat()
 
 
 def test_another_worker_on_the_same_database_uses_the_stored_report(app, client, world, tmp_path):
@@ -172,61 +175,63 @@ def test_a_missing_cache_table_never_breaks_the_page(app, client, world):
     assert client.get("/performance").status_code == 200
 
 
-# --------------------------------------------------------------------------- services.stats.reports.cached
-class Clock:
+# --------------------------------------------------------------------------- services.stats.cache.cached
+class Figures:
+    """A value to keep, computed at ``now`` (moved by hand), counting its computations."""
+
     def __init__(self):
         self.now = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
         self.computed = 0
 
     def compute(self):
         self.computed += 1
-        return statistics.PublicPerformance(2026, date(2026, 1, 1), date(2026, 11, 29), row(self.computed), (), (),
-                                            (2026,), computed_at=self.now)
+        return performance.PublicPerformance(2026, date(2026, 1, 1), date(2026, 11, 29), row(self.computed), (), (),
+                                             (2026,), computed_at=self.now)
 
 
-def row(n: int) -> statistics.PerformanceRow:
-    return statistics.PerformanceRow("全县合计", "", n, 0, 66.7, 8.3, 3.67, 3)
+def row(n: int) -> performance.PerformanceRow:
+    return performance.PerformanceRow("全县合计", "", n, 0, 66.7, 8.3, 3.67, 3)
 
 
 def test_cached_value_lives_for_its_seconds_and_refresh_replaces_it(app):
-    clock = Clock()
-    encode, decode = statistics._performance_payload, statistics._performance_from
+    figures = Figures()
+    encode, decode = performance._performance_payload, performance._performance_from
 
     def get(**kw):
         with app.app_context():
-            return statistics.cached(db.session, "performance:test", 300, clock.compute, encode, decode,
-                                     now=clock.now, min_compute=0, **kw)
+            return stats_cache.cached(db.session, "performance:test", 300, figures.compute, encode, decode,
+                                      now=figures.now, min_compute=0, **kw)
 
     first = get()
-    assert first.totals.received == 1 and clock.computed == 1
-    clock.now += timedelta(seconds=299)
-    assert get() == first and clock.computed == 1
+    assert first.totals.received == 1 and figures.computed == 1
+    figures.now += timedelta(seconds=299)
+    assert get() == first and figures.computed == 1
     assert get(refresh=True).totals.received == 2
-    clock.now += timedelta(seconds=299)
+    figures.now += timedelta(seconds=299)
     assert get().totals.received == 2          # the refreshed value, 299 s old
-    clock.now += timedelta(seconds=1)
-    assert get().totals.received == 3 and clock.computed == 3
+    figures.now += timedelta(seconds=1)
+    assert get().totals.received == 3 and figures.computed == 3
     with app.app_context():
-        assert statistics.clear_cache(db.session, "performance:") == 1
-        assert statistics.clear_cache(db.session) == 0
+        assert stats_cache.clear_cache(db.session, "performance:") == 1
+        assert stats_cache.clear_cache(db.session) == 0
 
 
 def test_old_entries_are_deleted_when_a_new_one_is_stored(app):
-    clock = Clock()
+    figures = Figures()
     with app.app_context():
         for key in ("a", "b"):
-            statistics.cached(db.session, key, 60, clock.compute, statistics._performance_payload,
-                              statistics._performance_from, now=clock.now, min_compute=0)
-            clock.now += statistics.CACHE_KEEP + timedelta(seconds=1)
+            stats_cache.cached(db.session, key, 60, figures.compute, performance._performance_payload,
+                               performance._performance_from, now=figures.now, min_compute=0)
+            figures.now += stats_cache.CACHE_KEEP + timedelta(seconds=1)
     assert stored(app) == ["b"]
 
 
 def test_a_stored_report_reads_back_identical(app, world):
     with app.app_context():
-        flt = statistics.parse_filter(db.session, RANGE["from"], RANGE["to"], today=TODAY)
-        rep = statistics.report(db.session, flt, today=TODAY)
-        data = statistics._report_payload(rep)
-        back = statistics._report_from({**data, "computed_at": rep.computed_at}, flt, TODAY)
+        flt = filters.parse_filter(db.session, RANGE["from"], RANGE["to"], today=TODAY)
+        rep = reports.report(db.session, flt, today=TODAY)
+        data = reports._report_payload(rep)
+        back = reports._report_from({**data, "computed_at": rep.computed_at}, flt, TODAY)
     assert asdict(back) == asdict(rep) and rep.overdue and rep.by_service
 
 
@@ -239,14 +244,14 @@ def test_dashboard_report_scope_is_checked_before_the_cache(app, world):
         sup = accounts.get_by_username(db.session, world.people["sup"])
         lead = accounts.get_by_username(db.session, world.people["agri_lead"])
         handler = accounts.get_by_username(db.session, world.people["amr"])
-        amr = statistics.dashboard_report(db.session, sup, RANGE["from"], RANGE["to"], "amr", today=TODAY,
+        amr = reports.dashboard_report(db.session, sup, RANGE["from"], RANGE["to"], "amr", today=TODAY,
                                           cache_seconds=300, cache_min_compute=0)
-        own = statistics.dashboard_report(db.session, lead, RANGE["from"], RANGE["to"], "amr", today=TODAY,
+        own = reports.dashboard_report(db.session, lead, RANGE["from"], RANGE["to"], "amr", today=TODAY,
                                           cache_seconds=300, cache_min_compute=0)
         assert amr.filter.bureau_code == "amr" and own.filter.bureau_code == "agri"
         assert {r.code for r in own.by_bureau} == {"agri"}
         with pytest.raises(Forbidden):
-            statistics.dashboard_report(db.session, handler, RANGE["from"], RANGE["to"], "amr", today=TODAY,
+            reports.dashboard_report(db.session, handler, RANGE["from"], RANGE["to"], "amr", today=TODAY,
                                         cache_seconds=300)
 
 
@@ -255,9 +260,9 @@ def test_a_new_day_is_a_new_report(app, world):
 
     with app.app_context():
         sup = accounts.get_by_username(db.session, world.people["sup"])
-        early = statistics.dashboard_report(db.session, sup, RANGE["from"], RANGE["to"], today=date(2026, 10, 16),
+        early = reports.dashboard_report(db.session, sup, RANGE["from"], RANGE["to"], today=date(2026, 10, 16),
                                             cache_seconds=300, cache_min_compute=0)
-        later = statistics.dashboard_report(db.session, sup, RANGE["from"], RANGE["to"], today=TODAY,
+        later = reports.dashboard_report(db.session, sup, RANGE["from"], RANGE["to"], today=TODAY,
                                             cache_seconds=300, cache_min_compute=0)
     assert early.totals.overdue == 0 and later.totals.overdue == 2
 
@@ -298,7 +303,7 @@ def test_refresh_command_computes_the_default_views(app, client, world, runner):
     result = runner.invoke(args=["stats", "refresh", "--bureaus"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        codes = [code for code, _ in statistics.bureau_choices(db.session)]
+        codes = [code for code, _ in filters.bureau_choices(db.session)]
     keys = stored(app)
     reports = sorted(k.split(":")[4] for k in keys if k.startswith("report:"))
     assert reports == sorted(["-", *codes])

@@ -8,8 +8,9 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.dashboard.conftest import RANGE
-from tests.dashboard.test_pages import frozen_today  # noqa: F401  (autouse fixture)
 from tests.helpers import login, soup
+
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 KEYS = ["summary", "bureau", "month", "category", "service", "overdue"]
 

@@ -3,17 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dashboard.conftest import RANGE, TODAY
+from tests.dashboard.conftest import RANGE
 from tests.helpers import login, soup
 
-
-@pytest.fixture(autouse=True)
-def frozen_today(monkeypatch):
-    from portal.dashboard import views
-    from services.stats import reports as statistics
-
-    monkeypatch.setattr(statistics, "local_today", lambda: TODAY)
-    monkeypatch.setattr(views, "local_today", lambda: TODAY)
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 def kpis(page) -> dict[str, str]:

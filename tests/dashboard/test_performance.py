@@ -7,8 +7,9 @@ from sqlalchemy import select
 from portal.dashboard.cache import TTLCache, performance_cache
 from portal.extensions import db
 from services.models import Enterprise, Request, Ticket
-from tests.dashboard.test_pages import frozen_today  # noqa: F401  (autouse fixture)
 from tests.helpers import login, soup
+
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 def rows(page, table_id: str) -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""services.stats.reports against the hand-computed fixture of tests/dashboard/conftest.py."""
+"""services.stats (filters, reports) against the hand-computed fixture of tests/dashboard/conftest.py."""
 from __future__ import annotations
 
 import random
@@ -11,15 +11,15 @@ from portal.extensions import db
 from services.accounts import users as accounts
 from services.core.errors import Forbidden, ValidationFailed
 from services.models import Ticket
-from services.stats import reports as statistics
+from services.stats import filters, reports
 from services.tickets import workdays
 from tests.dashboard.conftest import RANGE, TODAY, bj, d, make_ticket
 
 
 def report(app, date_from=RANGE["from"], date_to=RANGE["to"], bureau=None, today=TODAY):
     with app.app_context():
-        flt = statistics.parse_filter(db.session, date_from, date_to, bureau, today=today)
-        return statistics.report(db.session, flt, today=today)
+        flt = filters.parse_filter(db.session, date_from, date_to, bureau, today=today)
+        return reports.report(db.session, flt, today=today)
 
 
 def test_hand_computed_figures_for_all_bureaus(app, world):
@@ -143,15 +143,15 @@ def test_no_tickets_gives_none_not_zero(app, people):
 ])
 def test_impossible_filters_are_refused_per_field(app, date_from, date_to, bureau, field, words):
     with app.app_context(), pytest.raises(ValidationFailed) as exc:
-        statistics.parse_filter(db.session, date_from, date_to, bureau, today=TODAY)
+        filters.parse_filter(db.session, date_from, date_to, bureau, today=TODAY)
     assert field in exc.value.fields and words in exc.value.fields[field]
 
 
 def test_defaults_and_the_longest_range(app):
     with app.app_context():
-        flt = statistics.parse_filter(db.session, today=TODAY)
+        flt = filters.parse_filter(db.session, today=TODAY)
         assert (flt.date_from, flt.date_to) == (date(2025, 12, 1), TODAY)
-        flt = statistics.parse_filter(db.session, "2021-01-01", "2025-12-31", "amr", today=TODAY)
+        flt = filters.parse_filter(db.session, "2021-01-01", "2025-12-31", "amr", today=TODAY)
         assert flt.bureau_code == "amr" and flt.bureau_name == "县市场监管局"
         assert flt.start.isoformat() == "2020-12-31T16:00:00+00:00"
 
@@ -159,13 +159,13 @@ def test_defaults_and_the_longest_range(app):
 def test_lead_scope_is_forced_and_other_roles_refused(app, people):
     with app.app_context():
         lead = accounts.get_by_username(db.session, people["amr_lead"])
-        assert statistics.filter_for(db.session, lead, bureau="agri", today=TODAY).bureau_code == "amr"
+        assert filters.filter_for(db.session, lead, bureau="agri", today=TODAY).bureau_code == "amr"
         sup = accounts.get_by_username(db.session, people["sup"])
-        assert statistics.filter_for(db.session, sup, bureau="agri", today=TODAY).bureau_code == "agri"
-        assert statistics.filter_for(db.session, sup, today=TODAY).bureau_code is None
+        assert filters.filter_for(db.session, sup, bureau="agri", today=TODAY).bureau_code == "agri"
+        assert filters.filter_for(db.session, sup, today=TODAY).bureau_code is None
         for who in ("amr", "a"):
             with pytest.raises(Forbidden):
-                statistics.filter_for(db.session, accounts.get_by_username(db.session, people[who]))
+                filters.filter_for(db.session, accounts.get_by_username(db.session, people[who]))
 
 
 def test_histogram_means_equal_per_ticket_working_days(app, people):

@@ -8,15 +8,16 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from services.models import Ticket
-from services.stats import reports as statistics
+from services.stats import filters, reports
+from services.stats.sql import WorkdayNumbers
 from services.tickets import workdays
 from tests.dashboard.conftest import TODAY, bj, d, make_ticket
 
 
 def report(app, date_from, date_to, today=TODAY):
     with app.app_context():
-        flt = statistics.parse_filter(db.session, date_from, date_to, today=today)
-        return statistics.report(db.session, flt, today=today)
+        flt = filters.parse_filter(db.session, date_from, date_to, today=today)
+        return reports.report(db.session, flt, today=today)
 
 
 def test_days_after_the_filter_and_today_are_still_counted(app, world):
@@ -30,7 +31,7 @@ def test_days_after_the_filter_and_today_are_still_counted(app, world):
 
 def test_workday_numbers_match_the_calendar():
     calendar = workdays.Calendar()
-    numbers = statistics.WorkdayNumbers(calendar, d(9, 20), d(10, 31))
+    numbers = WorkdayNumbers(calendar, d(9, 20), d(10, 31))
     first = numbers.first
     for a in (d(9, 20), d(9, 30), d(10, 8)):
         for b in (d(10, 9), d(10, 10), d(10, 31)):

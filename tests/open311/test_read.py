@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from services.models import Request
-from services.requests import submission as reqsvc
+from services.requests import actions as request_actions
 from tests.open311.helpers import BASE, error_descriptions, submit_ok, xml_of
 
 
@@ -31,7 +31,7 @@ def set_created(app, number: str, when: datetime) -> None:
 def withdraw(app, number: str) -> None:
     with app.app_context():
         req = db.session.scalar(select(Request).where(Request.number == number))
-        reqsvc.withdraw(db.session, req.user, number, "不需要了")
+        request_actions.withdraw(db.session, req.user, number, "不需要了")
 
 
 def test_one_request_json(client, key_a):
@@ -102,12 +102,12 @@ def test_reading_needs_an_api_key(client, key_a):
     number = submit_ok(client, key_a)
     for url in (f"{BASE}/requests.json", f"{BASE}/requests/{number}.json"):
         response = client.get(url)
-        assert response.status_code == 401
+        assert response.status_code == 403
         assert "api_key" in error_descriptions(response)[0]
-        assert client.get(url, query_string={"api_key": "lxq_wrong"}).status_code == 401
+        assert client.get(url, query_string={"api_key": "lxq_wrong"}).status_code == 403
     response = client.get(f"{BASE}/requests.xml")
-    assert response.status_code == 401
-    assert xml_of(response).findtext("error/code") == "401"
+    assert response.status_code == 403
+    assert xml_of(response).findtext("error/code") == "403"
 
 
 def test_staff_see_their_bureaus_requests(app, client, key_a, staff_key):

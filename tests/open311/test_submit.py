@@ -90,21 +90,21 @@ def test_enterprise_without_mobile_must_give_phone(app, client):
     assert submit(client, key).status_code == 201
 
 
-def test_missing_api_key_is_401(client):
+def test_missing_api_key_is_403(client):
+    """GeoReport v2: "403 - Invalid api_key" (a missing key is no valid key either)."""
     response = submit(client, None)
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"].startswith("api_key")
+    assert response.status_code == 403
     assert "api_key" in error_descriptions(response)[0]
     response = submit(client, None, fmt="xml")
-    assert response.status_code == 401
-    assert xml_of(response).findtext("error/code") == "401"
+    assert response.status_code == 403
+    assert xml_of(response).findtext("error/code") == "403"
     assert "api_key" in xml_of(response).findtext("error/description")
 
 
 @pytest.mark.parametrize("key", ["lxq_not-a-real-token", "garbage", "x" * 300])
-def test_bad_api_key_is_401(client, key):
+def test_bad_api_key_is_403(client, key):
     response = submit(client, key)
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert "api_key" in error_descriptions(response)[0]
 
 
@@ -129,7 +129,7 @@ def test_revoked_key_is_refused(app, client, key_a):
         user = accounts.user_for_token(db.session, key_a)
         for t in accounts.active_tokens(db.session, user):
             accounts.revoke_token(db.session, user, t.id)
-    assert submit(client, key_a).status_code == 401
+    assert submit(client, key_a).status_code == 403
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -185,11 +185,11 @@ def test_markup_in_description_is_plain_text(app, client, key_a):
     assert xml_of(response).findtext("request/description") == text  # well-formed, round-trips
 
 
-def test_key_of_a_deactivated_account_is_401(app, client, key_a):
+def test_key_of_a_deactivated_account_is_403(app, client, key_a):
     from services.accounts import users as accounts
 
     with app.app_context():
         accounts.user_for_token(db.session, key_a).active = False
         db.session.commit()
-    assert submit(client, key_a).status_code == 401
-    assert client.get(f"{BASE}/requests.json", query_string={"api_key": key_a}).status_code == 401
+    assert submit(client, key_a).status_code == 403
+    assert client.get(f"{BASE}/requests.json", query_string={"api_key": key_a}).status_code == 403

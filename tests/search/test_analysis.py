@@ -175,6 +175,38 @@ def test_weighted_tokenizer_sums_section_weights() -> None:
     assert WeightedChineseTokenizer()("no sections here").__next__().boost == 1.0
 
 
+def test_tokens_and_postings_are_those_the_existing_indexes_were_built_with() -> None:
+    """One tokenizer serves the plain and the weighted fields: same tokens
+    (text, boost, position, offsets) and same postings for both indexes'
+    text fields as the two tokenizers gave (tokens_golden.json), measured
+    in a fresh process so that jieba has no user words of other tests."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "tests.search.tokens_golden"], cwd=root,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    found = json.loads(out)
+    expected = json.loads((Path(__file__).parent / "tokens_golden.json").read_text("utf-8"))
+    assert found.keys() == expected.keys()
+    for section in expected:
+        differ = [i for i, (a, b) in enumerate(zip(found[section], expected[section])) if a != b]
+        assert len(found[section]) == len(expected[section]) and not differ, (section, differ)
+
+
+def test_weighted_tokenizer_is_the_tokenizer_with_weights_on() -> None:
+    plain, weighted = ChineseTokenizer(), WeightedChineseTokenizer()
+    assert isinstance(weighted, ChineseTokenizer) and weighted != plain
+    assert pickle.loads(pickle.dumps(weighted)) == weighted and vars(weighted) == {}
+    value = weighted_value([(3.0, "地磅"), (1.0, "检定")])
+    tokens = [(t.text, t.boost, t.pos) for t in weighted(value, positions=True)]
+    assert tokens[0] == ("地", 3.0, 0) and tokens[-1] == ("检定", 1.0, len(tokens) - 1)
+    assert [t.text for t in plain("地磅", tokenize=False)] == ["地磅"]
+    assert [t.text for t in weighted("地磅", tokenize=False)] == ["地", "磅", "地磅"]
+
+
 def test_cache_eviction_keeps_results_right(built_dir, monkeypatch: pytest.MonkeyPatch) -> None:
     import search_index.snapshot as snapshot_module
 

@@ -11,7 +11,7 @@ from whoosh import formats
 from whoosh import index as windex
 from whoosh import query as wq
 
-from search_index import TicketIndex
+from search_index import TicketIndex, ticket_writing
 from search_index import tickets as mod
 
 ENTERPRISES = [
@@ -57,9 +57,9 @@ def _whoosh_matches(index: TicketIndex, q: str, bureau_ids) -> set[str]:
 @pytest.fixture(scope="module")
 def churned(tmp_path_factory: pytest.TempPathFactory) -> TicketIndex:
     """An index with several rebuild segments, upserts, deletions and merges."""
-    saved = mod.SEGMENT_DOCS, mod.MERGE_FACTOR, mod.MAX_MERGE_TIER
+    saved = mod.SEGMENT_DOCS, ticket_writing.MERGE_FACTOR, ticket_writing.MAX_MERGE_TIER
     # rebuild segments of 150 documents (tier 2), never merged; upsert segments merged 3 by 3
-    mod.SEGMENT_DOCS, mod.MERGE_FACTOR, mod.MAX_MERGE_TIER = 150, 3, 1
+    mod.SEGMENT_DOCS, ticket_writing.MERGE_FACTOR, ticket_writing.MAX_MERGE_TIER = 150, 3, 1
     try:
         idx = TicketIndex(tmp_path_factory.mktemp("engine") / "index")
         docs = _docs(400)
@@ -72,7 +72,7 @@ def churned(tmp_path_factory: pytest.TempPathFactory) -> TicketIndex:
             if k % 5 == 0:
                 idx.delete([rng.choice(docs)["number"]])
     finally:
-        mod.SEGMENT_DOCS, mod.MERGE_FACTOR, mod.MAX_MERGE_TIER = saved
+        mod.SEGMENT_DOCS, ticket_writing.MERGE_FACTOR, ticket_writing.MAX_MERGE_TIER = saved
     return idx
 
 
@@ -114,7 +114,7 @@ def test_every_field_has_the_existence_format() -> None:
 
 
 def test_merge_policy_keeps_order_and_bounds_segments(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(mod, "MERGE_FACTOR", 4)
+    monkeypatch.setattr(ticket_writing, "MERGE_FACTOR", 4)
     idx = TicketIndex(tmp_path / "index")
     docs = _docs(30)
     idx.rebuild(docs[:10])
@@ -142,6 +142,6 @@ def test_merge_run(sizes: list[int], expected: int) -> None:
             return self.n
 
     segs = [Seg(n) for n in sizes]
-    run = mod._merge_run(segs)
+    run = ticket_writing.merge_run(segs)
     assert len(run) == expected
     assert run == segs[len(segs) - expected:] if expected else run == []

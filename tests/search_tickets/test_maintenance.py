@@ -407,3 +407,27 @@ def test_a_rebuild_removes_what_a_killed_rebuild_left(index: TicketIndex, index_
     index.rebuild(tickets())
     assert not abandoned.exists()
     assert index.doc_count() == 5
+
+
+def test_a_rebuild_that_dies_before_its_switch_leaves_a_stale_index_stale(index: TicketIndex, index_dir: Path,
+                                                                         monkeypatch) -> None:
+    """The new meta file is written after the TOC switch, never before: an old index must not
+    pass for the new version when the rebuild replacing it dies in between."""
+    from whoosh.index import TOC
+
+    (index_dir / "ticket_index.json").write_text(json.dumps({"schema_version": "0"}), "utf-8")
+    original = TOC.write
+
+    def write(toc, storage, indexname):
+        if Path(storage.folder) == index_dir:  # the switch, not a commit inside the build
+            raise OSError("killed before the switch")
+        return original(toc, storage, indexname)
+
+    monkeypatch.setattr(TOC, "write", write)
+    with pytest.raises(OSError):
+        index.rebuild(tickets()[:2])
+    assert not index.available() and "another version" in index.unavailable_reason()
+    monkeypatch.undo()
+    assert index.rebuild(tickets()[:2]) == 2
+    assert index.available() and index.doc_count() == 2
+    assert not [p for p in index_dir.iterdir() if p.name.startswith(".build-")]

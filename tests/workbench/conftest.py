@@ -1,20 +1,11 @@
-"""A submitted request per bureau, with the people of tests/requests/conftest.py."""
+"""A submitted request per bureau, with the `people` of tests/plugins/people.py."""
 from __future__ import annotations
 
 import pytest
 
 from portal.extensions import db
 from services.accounts import users as accounts
-from services.requests import submission as reqsvc
-from tests.requests.conftest import people  # noqa: F401  (fixture)
-
-
-def submit(app, username: str, services: list[str], attributes: dict | None = None) -> str:
-    with app.app_context():
-        user = accounts.get_by_username(db.session, username)
-        req, _ = reqsvc.submit(db.session, user, reqsvc.Submission(services=services, attributes=attributes or {}),
-                               app.config["UPLOAD_DIR"])
-        return req.tickets[0].number
+from tests.plugins.people import submit
 
 
 @pytest.fixture

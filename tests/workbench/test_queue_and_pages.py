@@ -11,7 +11,7 @@ from services.accounts import users as accounts
 from services.models import Ticket
 from services.tickets import queue as queuesvc
 from tests.helpers import csrf_from, login, soup, token_for
-from tests.workbench.conftest import submit
+from tests.plugins.people import submit
 
 
 def auth(app, username):
@@ -108,7 +108,8 @@ def test_reject_without_reason_is_422_on_the_page(app, client, people, amr_ticke
 
 def test_action_without_csrf_is_refused(client, people, amr_ticket):
     login(client, people["amr"])
-    assert client.post(f"/staff/tickets/{amr_ticket}/actions/accept", data={"accept-action": "accept"}).status_code == 400
+    response = client.post(f"/staff/tickets/{amr_ticket}/actions/accept", data={"accept-action": "accept"})
+    assert response.status_code == 400
 
 
 # ------------------------------------------------------------------ API

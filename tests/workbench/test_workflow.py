@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from services.accounts import users as accounts
-from services.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Stale, ValidationFailed
+from services.core.errors import Conflict, Forbidden, NotFound, Stale, ValidationFailed
 from services.models import Rating, Ticket, TicketEvent
+from services.requests import actions as request_actions
 from services.requests import submission as reqsvc
 from services.tickets import actions as tickets
 from services.tickets import ratings, workdays, workflow
@@ -41,28 +42,7 @@ def set_status(app, number, status):
 
 
 MESSAGE = "请补充计量器具出厂合格证；说明原因"
-CASES = [(name, status) for name, a in workflow.ACTIONS.items() for status in workflow.LABELS
-         if name not in ("co_reply",)]
-
-
-@pytest.mark.parametrize("name,status", CASES)
-def test_every_transition_allowed_or_refused_by_the_table(app, people, amr_ticket, name, status):
-    action = workflow.ACTIONS[name]
-    set_status(app, amr_ticket, status)
-    who = people["sup"] if name in ("transfer", "co_handle", "supervise") else people["amr"]
-    to_bureau = "sti" if action.needs_bureau else None
-    if status in action.sources:
-        new = act(app, who, amr_ticket, name, MESSAGE, to_bureau)
-        expected = action.target or status
-        if name == "reply" and status == workflow.ACCEPTED:
-            expected = workflow.IN_PROGRESS
-        assert new == expected
-    else:
-        with pytest.raises(InvalidTransition) as exc:
-            act(app, who, amr_ticket, name, MESSAGE, to_bureau)
-        assert exc.value.status == 409 and action.label in exc.value.message
-        with app.app_context():
-            assert db.session.scalar(select(Ticket).where(Ticket.number == amr_ticket)).status == status
+# Every (status, action) pair, allowed or refused: tests/workbench/test_table.py.
 
 
 @pytest.mark.parametrize("name", ["request_info", "complete", "reject", "return", "transfer", "reply", "note",
@@ -126,7 +106,7 @@ def test_enterprise_answer_through_the_service_resumes(app, people, amr_ticket):
     with app.app_context():
         user = accounts.get_by_username(db.session, people["a"])
         number = amr_ticket.rsplit("-", 1)[0]
-        reqsvc.provide_info(db.session, user, number, amr_ticket, "已补充",
+        request_actions.provide_info(db.session, user, number, amr_ticket, "已补充",
                             [reqsvc.uploads.Incoming("合格证.pdf", io.BytesIO(b"%PDF-1.4 ok"))],
                             app.config["UPLOAD_DIR"])
         t = db.session.scalar(select(Ticket).where(Ticket.number == amr_ticket))

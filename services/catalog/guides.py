@@ -1,9 +1,10 @@
-"""Admin console: catalog services (guides and request fields) and 一件事 bundles.
+"""Admin console: catalog services — the service guide (办事指南), its request fields, publishing
+and unpublishing, deleting a service no request used.
 
-A service is saved through `services.catalog.records.import_catalog` with a one-service document, so
-the admin form refuses exactly what a catalog import refuses. Every change that affects search
-writes the search outbox in its own transaction, so the index follows at once.
-Every change writes an AuditLog row in the same transaction (see services.admin).
+A service goes through the catalog validation and write (`services.catalog.validation`,
+`services.catalog.records.write_catalog`) as a one-service document, so the admin form refuses
+exactly what a catalog import refuses. Every change writes its search outbox rows and an
+AuditLog row (services.audit) in the same transaction, so the index follows at once.
 """
 
 from __future__ import annotations
@@ -15,31 +16,15 @@ from typing import Any, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.admin import (
-    KEY_LABELS,
-    NOTE_RESTORED,
-    TOO_LONG,
-    Join,
-    Text,
-    audit,
-    commit,
-    search_changed,
-    sync_now,
-)
-from services.catalog import records as catalog
-from services.catalog.records import CatalogError, Problem, SearchIndex
+from services.audit import KEY_LABELS, NOTE_RESTORED, audit
+from services.catalog.indexing import SearchIndex, search_changed, sync_now
+from services.catalog.problems import CatalogError, Problem
+from services.catalog.records import service_record, sync_written, write_catalog
+from services.catalog.validation import ValidCatalog, validate_catalog
 from services.core.errors import Conflict, NotFound, ValidationFailed
-from services.core.texts import N_
-from services.models import (
-    Bundle,
-    BundleService,
-    Bureau,
-    Category,
-    Request,
-    RequestItem,
-    Service,
-    User,
-)
+from services.core.texts import N_, Join, Text
+from services.core.transaction import atomic
+from services.models import Bundle, BundleService, Bureau, Category, RequestItem, Service, User
 
 DATATYPE_LABELS: dict[str, str] = {
     "string": N_("单行文字（string）"),
@@ -55,7 +40,7 @@ STATUS_LABELS: dict[str, str] = {
     "removed": N_("已移出目录"),
 }
 # The service guide's fields in the order of the service form, named as the audit log names them
-# (services.admin.KEY_LABELS) except where the form wants the longer name.
+# (services.audit.KEY_LABELS) except where the form wants the longer name.
 GUIDE_LABELS: dict[str, str] = {
     "code": N_("服务编码"), "name": N_("服务名称"),
     **{k: KEY_LABELS[k] for k in ("category",)},
@@ -93,7 +78,6 @@ def values_text(values: Sequence[dict[str, Any]] | None) -> str:
     return "\n".join(f"{v.get('key', '')}={v.get('name', '')}" for v in values or [])
 
 
-# =========================================================================== services
 @dataclass
 class FieldInput:
     code: str = ""
@@ -150,7 +134,7 @@ class SaveResult:
 
 
 def _record_of(rec: dict[str, Any]) -> dict[str, Any]:
-    """A validated catalog record in the shape of catalog.service_record."""
+    """A validated catalog record in the shape of records.service_record."""
     out = {
         k: rec.get(k)
         for k in (
@@ -183,7 +167,7 @@ def _record_of(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def service_document(data: ServiceInput, code: str, published: bool) -> dict[str, Any]:
-    """The one-service catalog document for import_catalog."""
+    """The one-service catalog document the catalog validation checks."""
     stat = data.statutory_limit_days
     return {
         "services": [
@@ -213,27 +197,6 @@ def service_document(data: ServiceInput, code: str, published: bool) -> dict[str
     }
 
 
-def _category_state(session: Session) -> dict[str, tuple]:
-    return {c.code: (c.name, c.name_en, c.description, c.position) for c in session.scalars(select(Category))}
-
-
-def _keep_category_edits(session: Session, index: SearchIndex | None, saved: dict[str, tuple]) -> None:
-    """import_catalog refreshes the seven categories from code (catalog.ensure_categories);
-    put back what the admin set on the categories page."""
-    changed = []
-    for c in session.scalars(select(Category)):
-        if c.code in saved and (c.name, c.name_en, c.description, c.position) != saved[c.code]:
-            c.name, c.name_en, c.description, c.position = saved[c.code]
-            changed.append(c.id)
-    if not changed:
-        return
-    codes = search_changed(
-        session, session.scalars(select(Service.code).where(Service.category_id.in_(changed)))
-    )
-    commit(session)
-    sync_now(session, index, codes)
-
-
 def save_service(
     session: Session,
     actor: User,
@@ -246,7 +209,7 @@ def save_service(
     fields of service `code` (its code and publication state stay). Raises GuideRejected with
     the catalog's problems, NotFound for an unknown `code`.
 
-    The search outbox is written in the same transaction (import_catalog does it); pass `index`
+    The search outbox is written in the same transaction (write_catalog does it); pass `index`
     only outside a web worker, to update that index at once."""
     existing = None
     if code is not None:
@@ -257,52 +220,45 @@ def save_service(
         published = bool(data.published)
     doc = service_document(data, code, published)
     problems: list[Problem] = []
-    rec: dict[str, Any] | None = None
+    valid: ValidCatalog | None = None
     try:
-        rec = catalog.validate_catalog(session, doc, labels=["本服务"]).services[0]
+        valid = validate_catalog(session, doc, labels=["本服务"])
     except CatalogError as exc:
         problems.extend(exc.problems)
     if existing is None and code and session.scalar(select(Service.id).where(Service.code == code)):
         problems.append(Problem("本服务", "code", Text(N_("服务编码 %(code)s 已被使用，请换一个"), code=code)))
-    if problems or rec is None:
+    if problems or valid is None:
         raise GuideRejected(problems)
 
-    after = _record_of(rec)
-    before = catalog.service_record(existing) if existing is not None else None
+    after = _record_of(valid.services[0])
+    before = service_record(existing) if existing is not None else None
     restored = existing is not None and existing.removed_at is not None
     if before is not None:
         before["removed"], after["removed"] = restored, False
     if existing is not None and before == after:
         return SaveResult(existing, created=False, changed=False)
-    if before is None:
-        audit(session, actor, "create", "service", code, after=after)
-    else:
-        audit(
-            session,
-            actor,
-            "update",
-            "service",
-            code,
-            before=before,
-            after=after,
-            note=NOTE_RESTORED if restored else "",
-        )
-    saved_categories = _category_state(session)
-    try:
+    with atomic(session):
+        if before is None:
+            audit(session, actor, "create", "service", code, after=after)
+        else:
+            audit(
+                session,
+                actor,
+                "update",
+                "service",
+                code,
+                before=before,
+                after=after,
+                note=NOTE_RESTORED if restored else "",
+            )
         if existing is not None and before is not None and before["fields"] != after["fields"]:
-            # import_catalog replaces the request fields by clearing and re-adding them in one
-            # flush, which inserts before it deletes and trips UNIQUE(service_id, code) when a
-            # code is kept. Remove the old rows first, in this same transaction.
+            # Replacing the request fields by clearing and re-adding them in one flush inserts
+            # before it deletes and trips UNIQUE(service_id, code) when a code is kept. Remove the
+            # old rows first, in this same transaction.
             existing.fields.clear()
             session.flush()
-        catalog.import_catalog(session, index, doc, labels=["本服务"])
-    except CatalogError as exc:
-        session.rollback()
-        raise GuideRejected(exc.problems) from None
-    except Exception:
-        session.rollback()
-        raise
-    _keep_category_edits(session, index, saved_categories)
+        report = write_catalog(session, valid)
+    sync_written(session, index, report)
     service = get_service(session, code)
     return SaveResult(service, created=existing is None, changed=True, restored=restored)
 
@@ -394,11 +350,11 @@ def set_published(
     after = {"published": service.published, "removed": service.removed_at is not None}
     if before == after:
         return service
-    audit(
-        session, actor, "publish" if published else "unpublish", "service", code, before=before, after=after
-    )
-    search_changed(session, [code])
-    commit(session)
+    with atomic(session):
+        audit(
+            session, actor, "publish" if published else "unpublish", "service", code, before=before, after=after
+        )
+        search_changed(session, [code])
     sync_now(session, index, [code])
     return service
 
@@ -436,168 +392,13 @@ def delete_service(session: Session, actor: User, code: str, *, index: SearchInd
             Text(N_("“%(name)s”属于一件事套餐“%(bundles)s”，请先从套餐中移除后再删除。"),
                  name=service.name, bundles=Join(N_("”“"), refs.bundles))
         )
-    audit(session, actor, "delete", "service", code, before=catalog.service_record(service))
-    session.delete(service)
-    search_changed(session, [code])
-    commit(session)
+    with atomic(session):
+        audit(session, actor, "delete", "service", code, before=service_record(service))
+        session.delete(service)
+        search_changed(session, [code])
     if index is not None:
         index.delete([code])
 
-
-# =========================================================================== bundles
-BUNDLE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
-MIN_BUNDLE_SERVICES = 2
-
-
-@dataclass
-class BundleInput:
-    code: str = ""
-    name: str = ""
-    description: str = ""
-    published: bool = True
-    services: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BundleRow:
-    bundle: Bundle
-    warnings: list[str]
-    requests: int
-
-
-def bundle_record(bundle: Bundle) -> dict[str, Any]:
-    return {
-        "code": bundle.code,
-        "name": bundle.name,
-        "description": bundle.description,
-        "published": bundle.published,
-        "services": [i.service.code for i in bundle.items],
-    }
-
-
-def bundle_warnings(bundle: Bundle) -> list[str]:
-    """Why enterprises could not apply for this bundle as it stands."""
-    out = []
-    hidden = [i.service.code for i in bundle.items if not i.service.is_public]
-    offline = [i.service.code for i in bundle.items if i.service.is_public and not i.service.online]
-    if hidden:
-        out.append(Text(N_("以下服务未发布或已移出目录，企业无法申请本套餐：%(codes)s"), codes=hidden))
-    if offline:
-        out.append(Text(N_("以下服务不能网上申请，企业无法申请本套餐：%(codes)s"), codes=offline))
-    if len(bundle.items) < MIN_BUNDLE_SERVICES:
-        out.append(Text(N_("套餐至少应包含 %(n)s 项服务"), n=MIN_BUNDLE_SERVICES))
-    return out
-
-
-def _bundles_query():
-    return select(Bundle).options(selectinload(Bundle.items).selectinload(BundleService.service))
-
-
-def list_bundles(session: Session) -> list[BundleRow]:
-    counts = dict(
-        session.execute(
-            select(Request.bundle_id, func.count(Request.id))
-            .where(Request.bundle_id.is_not(None))
-            .group_by(Request.bundle_id)
-        ).all()
-    )
-    return [
-        BundleRow(b, bundle_warnings(b), counts.get(b.id, 0))
-        for b in session.scalars(_bundles_query().order_by(Bundle.position, Bundle.code))
-    ]
-
-
-def get_bundle(session: Session, code: str) -> Bundle:
-    bundle = session.scalar(_bundles_query().where(Bundle.code == code))
-    if bundle is None:
-        raise NotFound(Text(N_("没有一件事套餐 %(code)s"), code=code))
-    return bundle
-
-
-def save_bundle(session: Session, actor: User, data: BundleInput, *, code: str | None = None) -> Bundle:
-    """Create a bundle (`code` None) or change bundle `code` (its code stays)."""
-    existing = get_bundle(session, code) if code is not None else None
-    fields: dict[str, str] = {}
-    new_code = existing.code if existing else (data.code or "").strip()
-    if existing is None:
-        if not new_code:
-            fields["code"] = Text(N_("请填写套餐编码"))
-        elif not BUNDLE_CODE_RE.match(new_code):
-            fields["code"] = Text(N_("套餐编码 2–32 位，只能含小写字母、数字和连字符"))
-        elif session.scalar(select(Bundle.id).where(Bundle.code == new_code)):
-            fields["code"] = Text(N_("套餐编码 %(code)s 已被使用"), code=new_code)
-    name = (data.name or "").strip()
-    description = (data.description or "").strip()
-    if not name:
-        fields["name"] = Text(N_("请填写套餐名称"))
-    elif len(name) > 200:
-        fields["name"] = Text(TOO_LONG, max=200)
-    if len(description) > 2000:
-        fields["description"] = Text(TOO_LONG, max=2000)
-    codes = [c.strip() for c in data.services if c and c.strip()]
-    services: list[Service] = []
-    dupes = sorted({c for c in codes if codes.count(c) > 1})
-    found = (
-        {s.code: s for s in session.scalars(select(Service).where(Service.code.in_(codes)))} if codes else {}
-    )
-    unknown = [c for c in codes if c not in found or found[c].removed_at is not None]
-    if dupes:
-        fields["services"] = Text(N_("服务重复：%(codes)s"), codes=dupes)
-    elif unknown:
-        fields["services"] = Text(N_("没有这些服务（或已移出目录）：%(codes)s"), codes=unknown)
-    elif len(codes) < MIN_BUNDLE_SERVICES:
-        fields["services"] = Text(N_("一件事套餐至少包含 %(n)s 项服务"), n=MIN_BUNDLE_SERVICES)
-    else:
-        services = [found[c] for c in codes]
-        if data.published:
-            blocked = [s.code for s in services if not s.is_public or not s.online]
-            if blocked:
-                fields["services"] = Text(
-                    N_("发布的套餐只能包含已发布、可网上申请的服务：%(codes)s 不符合。可先保存为未发布。"),
-                    codes=blocked,
-                )
-    if fields:
-        raise ValidationFailed(fields)
-    before = bundle_record(existing) if existing else None
-    if existing is None:
-        position = (session.scalar(select(func.max(Bundle.position))) or 0) + 1
-        bundle = Bundle(code=new_code, position=position)
-        session.add(bundle)
-    else:
-        bundle = existing
-    bundle.name, bundle.description, bundle.published = name, description, bool(data.published)
-    if [i.service.code for i in bundle.items] != codes:
-        bundle.items.clear()
-        session.flush()
-        for pos, s in enumerate(services, 1):
-            bundle.items.append(BundleService(service=s, position=pos))
-    after = {
-        "code": new_code,
-        "name": name,
-        "description": description,
-        "published": bool(data.published),
-        "services": codes,
-    }
-    if before == after:
-        return bundle
-    if before is None:
-        audit(session, actor, "create", "bundle", new_code, after=after)
-    else:
-        audit(session, actor, "update", "bundle", new_code, before=before, after=after)
-    commit(session)
-    return bundle
-
-
-def delete_bundle(session: Session, actor: User, code: str) -> None:
-    bundle = get_bundle(session, code)
-    used = session.scalar(select(func.count(Request.id)).where(Request.bundle_id == bundle.id)) or 0
-    if used:
-        raise Conflict(
-            Text(N_("已有 %(n)s 份申请使用一件事套餐“%(name)s”，不能删除，请改为不发布。"), n=used, name=bundle.name)
-        )
-    audit(session, actor, "delete", "bundle", code, before=bundle_record(bundle))
-    session.delete(bundle)
-    commit(session)
 
 
 def service_choices(session: Session) -> list[Service]:
