@@ -34,15 +34,20 @@ def _sample_url(rule) -> str:
     return rule.build(values, append_unknown=False)[1]
 
 
-def test_every_mark_names_known_roles(app):
-    """`login:` and `token:` marks list real roles (or `any`): a typo would lock everyone out."""
-    known = set(roles.ROLES) | {"any"}
+def _guarded(app):
+    """(rule, access mark) of every endpoint behind a login or a token."""
     for rule in app.url_map.iter_rules():
         if rule.endpoint in BUILT_IN:
             continue
         mark = access_of(app.view_functions[rule.endpoint])
-        if mark == "public":
-            continue
+        if mark != "public":
+            yield rule, mark
+
+
+def test_every_mark_names_known_roles(app):
+    """`login:` and `token:` marks list real roles (or `any`): a typo would lock everyone out."""
+    known = set(roles.ROLES) | {"any"}
+    for rule, mark in _guarded(app):
         gate, _, names = mark.partition(":")
         assert gate in ("login", "token"), (rule.rule, mark)
         assert set(names.split(" ")[0].split(",")) <= known, (rule.rule, mark)
@@ -54,12 +59,7 @@ def test_every_non_public_page_refuses_anonymous_users(app, client):
     what answers (tests/test_access_matrix.py does this for every role)."""
     token = csrf(client)
     checked = 0
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint in BUILT_IN:
-            continue
-        mark = access_of(app.view_functions[rule.endpoint])
-        if mark == "public":
-            continue
+    for rule, mark in _guarded(app):
         url = _sample_url(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)

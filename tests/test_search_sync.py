@@ -17,6 +17,7 @@ from search_index.tickets import TicketIndex, TicketIndexUnavailable
 from services import outbox as search_sync
 from services import policy
 from services.accounts import users as accounts
+from services.core import clock
 from services.core.clock import utcnow
 from services.models import Bureau, CoHandler, Request, RequestItem, SearchOutbox, Service, Ticket, TicketEvent
 from services.tickets import actions as tickets
@@ -396,9 +397,8 @@ def test_reindex_does_not_move_past_a_change_that_may_commit_after_it(people_in_
                                    message="已安排检定人员周三上门", public=True))
         db.session.commit()
     # a rebuild at county scale takes long: the sync runs well after the grace period
-    later = utcnow() + timedelta(minutes=30)
-    monkeypatch.setattr(search_sync, "utcnow", lambda: later)
-    result = runner.invoke(args=["search", "sync"])
+    with clock.frozen(utcnow() + timedelta(minutes=30)):
+        result = runner.invoke(args=["search", "sync"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert search.tickets.search("上门", bureau_ids=None) == [number]
