@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models. The schema is created only through Alembic (see migrations/)."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -447,12 +448,9 @@ class TicketEvent(Base):
         super().__init__(**values)
         ticket = self.ticket
         if self.bureau is None and self.bureau_id is None and ticket is not None:
-            session = object_session(ticket)
-            if session is None:
+            session = object_session(ticket)  # no flush of this half-built event while loading
+            with session.no_autoflush if session is not None else nullcontext():
                 self.bureau = ticket.bureau
-            else:
-                with session.no_autoflush:
-                    self.bureau = ticket.bureau
 
 
 class Attachment(Base):

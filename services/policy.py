@@ -66,14 +66,15 @@ def county_wide(user: User | None) -> bool:
     return is_staff(user) and user is not None and user.role in roles.COUNTY_WIDE
 
 
-def _bureau_id(user: User) -> int | None:
-    return user.bureau_id if user.role in roles.BUREAU_STAFF else None
+def _bureau_id(user: User | None) -> int | None:
+    """The bureau whose tickets this account works: handlers' and leads' own, nobody else's."""
+    if user is None or not is_staff(user) or user.role not in roles.BUREAU_STAFF:
+        return None
+    return user.bureau_id
 
 
 # --------------------------------------------------------------------------- tickets
 def ticket_access(user: User | None, ticket: Ticket) -> Access:
-    if user is None or not is_staff(user):
-        return Access.NONE
     if county_wide(user):
         return Access.OWN
     bureau = _bureau_id(user)
@@ -100,9 +101,11 @@ def can_act_on_ticket(user: User | None, ticket: Ticket) -> bool:
 
 def seen_until(user: User | None, ticket: Ticket) -> datetime | None:
     """For a bureau whose co-handling has ended: the moment it ended (history after it is hidden)."""
-    if ticket_access(user, ticket) is not Access.CO_ENDED or user is None:
-        return None
-    ends = [c.done_at for c in ticket.co_handlers if c.bureau_id == user.bureau_id and c.done_at is not None]
+    return _co_handling_ended(user, ticket) if ticket_access(user, ticket) is Access.CO_ENDED else None
+
+
+def _co_handling_ended(user: User | None, ticket: Ticket) -> datetime | None:
+    ends = [c.done_at for c in ticket.co_handlers if c.bureau_id == _bureau_id(user) and c.done_at is not None]
     return max(ends) if ends else None
 
 
@@ -132,17 +135,32 @@ def may_run(user: User, ticket: Ticket, action_name: str, action_roles: tuple[st
     return True
 
 
+def works_for_holder(user: User | None, ticket: Ticket) -> bool:
+    """A handler or lead of the bureau that holds the ticket (claims it, takes it on when accepting)."""
+    bureau = _bureau_id(user)
+    return bureau is not None and ticket.bureau_id == bureau
+
+
 def check_own_bureau(user: User, ticket: Ticket, message: str) -> None:
     """Bureau staff (handlers, leads) acting on their own bureau's ticket, e.g. to claim it."""
-    if user.role not in roles.BUREAU_STAFF or ticket.bureau_id != user.bureau_id:
+    if not works_for_holder(user, ticket):
         raise Forbidden(_msg(message))
 
 
-def check_assign(user: User, ticket: Ticket) -> None:
-    if user.role not in roles.LEADS:
-        raise Forbidden(_msg(N_("只有部门负责人可以分派办件")))
+def _assign_refusal(user: User | None, ticket: Ticket) -> str | None:
+    """Why this user may not assign the ticket (None: they may): leads their bureau's tickets,
+    county-wide staff any."""
+    if not is_staff(user) or user is None or user.role not in roles.LEADS:
+        return N_("只有部门负责人可以分派办件")
     if not county_wide(user) and ticket.bureau_id != user.bureau_id:
-        raise Forbidden(_msg(N_("只能分派本单位的办件")))
+        return N_("只能分派本单位的办件")
+    return None
+
+
+def check_assign(user: User, ticket: Ticket) -> None:
+    refusal = _assign_refusal(user, ticket)
+    if refusal is not None:
+        raise Forbidden(_msg(refusal))
 
 
 def visibility_branches(user: User) -> list[Any]:
@@ -150,7 +168,7 @@ def visibility_branches(user: User) -> list[Any]:
     the ones it is co-handling now (everything for county-wide staff, nothing for others)."""
     if county_wide(user):
         return [true()]
-    bureau = _bureau_id(user) if is_staff(user) else None
+    bureau = _bureau_id(user)
     if bureau is None:
         return [false()]
     co = select(CoHandler.ticket_id).where(CoHandler.bureau_id == bureau, CoHandler.done_at.is_(None))
@@ -166,7 +184,7 @@ def search_scope(user: User) -> set[int] | None:
     """Bureau ids whose tickets this user may find by full-text search (None: every bureau)."""
     if county_wide(user):
         return None
-    bureau = _bureau_id(user) if is_staff(user) else None
+    bureau = _bureau_id(user)
     return {bureau} if bureau is not None else set()
 
 
@@ -187,7 +205,7 @@ def requests_clause(user: User) -> Any:
         return Request.enterprise_id == user.enterprise_id if user.enterprise_id is not None else false()
     if county_wide(user):
         return None
-    bureau = _bureau_id(user) if is_staff(user) else None
+    bureau = _bureau_id(user)
     if bureau is None:
         return false()
     own = select(Ticket.id).where(Ticket.request_id == Request.id, Ticket.bureau_id == bureau)
@@ -213,7 +231,7 @@ def can_see_event(user: User | None, event: TicketEvent, request: Request) -> bo
         return bool(event.public) and can_see_request(user, request)
     access = ticket_access(user, ticket)
     if access is Access.CO_ENDED:
-        until = seen_until(user, ticket)
+        until = _co_handling_ended(user, ticket)
         return until is not None and event.created_at <= until
     return access is not Access.NONE
 
@@ -256,7 +274,7 @@ def enterprise_file_tickets_clause(user: User) -> Any:
     user may see (including co-handled ones, open or answered)."""
     if county_wide(user):
         return true()
-    bureau = _bureau_id(user) if is_staff(user) else None
+    bureau = _bureau_id(user)
     if bureau is None:
         return false()
     co = select(CoHandler.ticket_id).where(CoHandler.bureau_id == bureau)
@@ -314,11 +332,9 @@ def can_read_routing(user: User | None, ticket: Ticket) -> bool:
 
 
 def can_claim(user: User | None, ticket: Ticket) -> bool:
-    return (is_staff(user) and user is not None and user.role in roles.BUREAU_STAFF
-            and ticket.bureau_id == user.bureau_id and ticket.assignee_id != user.id)
+    """Offer 认领 to the holding bureau's handlers and leads who are not its assignee yet."""
+    return works_for_holder(user, ticket) and user is not None and ticket.assignee_id != user.id
 
 
 def can_assign(user: User | None, ticket: Ticket) -> bool:
-    if not is_staff(user) or user is None or user.role not in roles.LEADS:
-        return False
-    return county_wide(user) or ticket.bureau_id == user.bureau_id
+    return _assign_refusal(user, ticket) is None

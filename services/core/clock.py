@@ -19,13 +19,9 @@ def utcnow() -> datetime:
     return _fixed if _fixed is not None else datetime.now(timezone.utc)
 
 
-def local_now() -> datetime:
-    return utcnow().astimezone(BEIJING)
-
-
 def local_today() -> date:
     """Today's date in Beijing."""
-    return local_now().date()
+    return utcnow().astimezone(BEIJING).date()
 
 
 def local_date(moment: datetime) -> date:

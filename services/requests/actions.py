@@ -65,7 +65,7 @@ def provide_info(session: Session, user: User, number: str, ticket_number: str, 
     if not message and not checked:
         raise ValidationFailed({"message": _msg(N_("请填写补正说明或上传补正材料"))})
     stored = uploads.store(upload_dir, checked)
-    with atomic(session, files=(upload_dir, stored)):
+    with atomic(session, on_rollback=lambda: uploads.discard(upload_dir, stored)):
         event = actions.apply(session, user, ticket, workflow.PROVIDE_INFO, message or "已上传补正材料",
                               files=stored)
     return event

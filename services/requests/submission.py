@@ -172,7 +172,7 @@ def submit(session: Session, user: User, sub: Submission, upload_dir: str, *, ne
     prepared = prepare(session, user, sub, need=need)
     stored = uploads.store(upload_dir, uploads.check(sub.files))
     try:
-        with atomic(session, files=(upload_dir, stored)):
+        with atomic(session, on_rollback=lambda: uploads.discard(upload_dir, stored)):
             request = _write(session, user, enterprise, prepared, key, stored)
     except IntegrityError:  # rolled back and the files removed
         earlier = _existing(session, user, key)

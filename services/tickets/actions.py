@@ -121,7 +121,7 @@ def perform(session: Session, user: User, number: str, data: ActionInput, *, upl
     calendar = calendar or workdays.Calendar.from_session(session)
     now = now or utcnow()
     stored = uploads.store(upload_dir, checked) if checked else []
-    with atomic(session, files=(upload_dir, stored), stale=_msg(STALE)):
+    with atomic(session, on_rollback=lambda: uploads.discard(upload_dir, stored), stale=_msg(STALE)):
         apply(session, user, ticket, action, message, target=target_bureau, calendar=calendar, now=now,
               files=stored)
     return ticket
@@ -214,7 +214,7 @@ def _notice(name: str) -> Callable[[Callable[[Step], None]], Callable[[Step], No
 def _assign_to_actor(step: Step) -> None:
     """Bureau staff accepting an unassigned ticket of their bureau take it on."""
     ticket, user = step.ticket, step.user
-    if ticket.assignee_id is None and user.role in roles.BUREAU_STAFF and user.bureau_id == ticket.bureau_id:
+    if ticket.assignee_id is None and policy.works_for_holder(user, ticket):
         ticket.assignee_id = user.id
 
 
