@@ -23,7 +23,9 @@ from services.catalog.problems import CatalogError
 from services.core import schema
 from services.core.clock import utcnow
 from services.core.errors import ServiceError, ValidationFailed
+from services.demo import run as demo_county
 from services.models import User
+from services.stats import cache as stats_cache
 from services.tickets import actions as tickets
 from services.tickets import mail
 
@@ -51,7 +53,7 @@ def _report_problems(exc: CatalogError) -> None:
 
 @click.command("init")
 @with_appcontext
-@click.option("--demo", is_flag=True, help="同时加入本地试用的演示数据。")
+@click.option("--demo", is_flag=True, help="同时加入本地试用的演示账号和几个月的演示办件。")
 def init_command(demo: bool) -> None:
     """升级数据库结构，载入内置的单位与服务目录，并建立搜索索引（可重复执行）。"""
     click.echo("升级数据库结构…")
@@ -65,11 +67,26 @@ def init_command(demo: bool) -> None:
     click.echo("内置目录：" + report.summary())
     click.echo(f"一件事套餐：{seed.load_bundles(session)} 个；"
                f"新载入分办规则：{seed.load_routing_rules(session)} 条。")
-    rebuild_indexes(session)
     if demo:
-        created = seed.load_demo_accounts(session)
-        click.echo(f"演示账号（密码均为 {seed.DEMO_PASSWORD}）：" + "、".join(u for u, *_ in seed.DEMO_ACCOUNTS)
-                   + (f"；本次新建 {len(created)} 个" if created else "；均已存在"))
+        load_demo(session)
+    rebuild_indexes(session)  # after the demo: its tickets are in the ticket index at once
+
+
+def load_demo(session: Session) -> None:
+    """Demo accounts, then the demo county's requests (once), their history's mail in MAIL_FOLDER."""
+    created = seed.load_demo_accounts(session)
+    click.echo(f"演示账号（密码均为 {seed.DEMO_PASSWORD}）：" + "、".join(u for u, *_ in seed.DEMO_ACCOUNTS)
+               + (f"；本次新建 {len(created)} 个" if created else "；均已存在"))
+    config = current_app.config
+    played = demo_county.play(session, config["UPLOAD_DIR"], config["MAIL_FOLDER"])
+    if played.skipped:
+        click.echo("演示办件已存在，未重复创建。")
+        return
+    stats_cache.clear_cache(session)
+    click.echo(f"演示办件：{played.requests} 件申请、{played.tickets} 个办件；"
+               f"历史邮件 {played.mails} 封已写入本地邮箱 {config['MAIL_FOLDER']}。")
+    for problem in played.problems:
+        click.secho(f"注意：演示办件未能完整生成：{problem}", fg="yellow", err=True)
 
 
 catalog_cli = AppGroup("catalog", help="导入、导出服务目录。")
@@ -214,7 +231,7 @@ notify_cli = AppGroup("notify", help="通知。")
 @notify_cli.command("send")
 def notify_send_command():
     """发送待发邮件；失败的留在发件箱中，下次重试（适合放进 cron）。"""
-    report = mail.send_pending(db.session, smtp_settings(current_app.config))
+    report = mail.send_pending(db.session, mail.settings_from(current_app.config))
     click.echo(f"已发送 {report.sent} 封，失败 {report.failed} 封。")
     if report.failed:
         click.secho(f"最后一个错误：{report.error}", fg="yellow", err=True)
@@ -235,13 +252,6 @@ def sla_check_command():
         click.echo(f"  未按期签收：{number}")
     for warning in report.warnings:
         click.secho(f"注意：{warning}", fg="yellow", err=True)
-
-
-def smtp_settings(config) -> mail.SmtpSettings:
-    return mail.SmtpSettings(host=config["MAIL_HOST"], port=int(config["MAIL_PORT"]),
-                             username=config["MAIL_USERNAME"], password=config["MAIL_PASSWORD"],
-                             starttls=bool(config["MAIL_STARTTLS"]), use_ssl=bool(config["MAIL_SSL"]),
-                             sender=config["MAIL_SENDER"])
 
 
 def register_cli(app: Flask) -> None:

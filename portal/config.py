@@ -59,7 +59,11 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
-        # E-mail (outbox, `flask --app portal notify send`)
+        # E-mail (outbox, `flask --app portal notify send`). MAIL_BACKEND "smtp" sends through
+        # MAIL_HOST…; "folder" (the local demo, scripts/serve) writes each message as an .eml file
+        # into MAIL_FOLDER at the end of the request that queued it, shown on /admin/mailbox.
+        "MAIL_BACKEND": "smtp",
+        "MAIL_FOLDER": os.path.join(instance_path, "mail"),
         "MAIL_HOST": "127.0.0.1",
         "MAIL_PORT": 25,
         "MAIL_USERNAME": "",

@@ -75,16 +75,21 @@ def init_app(app: Flask) -> None:
     from flask_babel import gettext
 
     from portal.texts import tr
+    from services.accounts.users import password_rule
     from services.requests.fields import display_value
     from services.tickets.workflow import label
 
     def status_label(status: str) -> str:
         return gettext(label(status))
 
+    def password_hint() -> str:
+        """The enforced password rule in the page language (services.accounts.users)."""
+        return tr(password_rule())
+
     app.jinja_env.globals.update(policy=policy, role_groups=roles, statuses=statuses, url_with=url_with,
                                  category_label=category_label, display_value=display_value,
                                  status_label=status_label, attrs=attrs, zh=zh,
-                                 unread_notifications=unread_notifications)
+                                 unread_notifications=unread_notifications, password_hint=password_hint)
     # `{{ value|service_text }}`: a services.core.texts.Text (message, warning, label) in the page language.
     app.jinja_env.filters.update(datetime=format_datetime, date=format_date, filesize=filesize, service_text=tr)
     app.jinja_env.trim_blocks = True

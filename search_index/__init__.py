@@ -9,7 +9,7 @@ Works on plain dicts; no Flask, no database.  See :class:`CatalogIndex`.
 """
 
 from .index import CatalogIndex
-from .results import Hit, IndexUnavailable, SearchResult
+from .results import Alternative, Hit, IndexUnavailable, SearchResult
 
-__all__ = ["CatalogIndex", "SearchResult", "Hit", "IndexUnavailable"]
+__all__ = ["Alternative", "CatalogIndex", "SearchResult", "Hit", "IndexUnavailable"]
 from .tickets import TicketIndex, TicketIndexUnavailable  # noqa: E402,F401

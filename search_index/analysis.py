@@ -375,6 +375,8 @@ class WordGroup:
     #: Index into ``QueryAnalysis.latin`` for a Latin chunk (pinyin matches
     #: satisfy the group too), else None.
     latin_chunk: int | None = None
+    #: The word as it stands in the query (normalised), e.g. for "search with fewer words".
+    word: str = ""
 
 
 @dataclass
@@ -430,7 +432,7 @@ def _cjk_run_terms(run: str, qa: QueryAnalysis) -> None:
             ch = sub[0]
             _add(qa, ch, 1.0)
             qa.words.append(ch)
-            qa.groups.append(WordGroup([ch], strong=False))
+            qa.groups.append(WordGroup([ch], strong=False, word=ch))
             continue
         for idx, w in enumerate(sub):
             if len(w) >= 2:
@@ -458,7 +460,7 @@ def _cjk_run_terms(run: str, qa: QueryAnalysis) -> None:
                     if len(syn) >= 3:
                         _add(qa, syn, SYNONYM_WEIGHT, synonym=True)
                 qa.words.append(w)
-                qa.groups.append(WordGroup(group, strong=True))
+                qa.groups.append(WordGroup(group, strong=True, word=w))
             else:
                 # A single character between words: it may be part of an
                 # unknown word, so join it to its neighbours (weaker terms).
@@ -474,7 +476,7 @@ def _cjk_run_terms(run: str, qa: QueryAnalysis) -> None:
                     _add(qa, bg, 0.6)
                     group.append(bg)
                 qa.words.append(w)
-                qa.groups.append(WordGroup(group, strong=False))
+                qa.groups.append(WordGroup(group, strong=False, word=w))
 
 
 def analyze_query(text: str) -> QueryAnalysis:
@@ -489,7 +491,8 @@ def analyze_query(text: str) -> QueryAnalysis:
     def flush_latin() -> None:
         if latin_buf:
             qa.latin.append(" ".join(latin_buf))
-            qa.groups.append(WordGroup(list(latin_terms), strong=True, latin_chunk=len(qa.latin) - 1))
+            qa.groups.append(WordGroup(list(latin_terms), strong=True, latin_chunk=len(qa.latin) - 1,
+                                       word=qa.latin[-1]))
             latin_buf.clear()
             latin_terms.clear()
 
@@ -515,7 +518,7 @@ def analyze_query(text: str) -> QueryAnalysis:
         else:  # "iso9001", "12315": a word of its own
             flush_latin()
             if terms:
-                qa.groups.append(WordGroup(terms, strong=True))
+                qa.groups.append(WordGroup(terms, strong=True, word=run))
     flush_latin()
     # Keep the query bounded: the first terms win (word order of the query).
     if len(qa.terms) > MAX_CJK_TERMS:

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from .analysis import normalize_with_map
 from .pinyin import char_syllables
 
-__all__ = ["SNIPPET_CHARS", "highlight_html", "best_snippet", "pinyin_spans"]
+__all__ = ["SNIPPET_CHARS", "GUIDE_SECTIONS", "highlight_html", "pinyin_spans", "guide_units",
+           "service_snippet"]
 
 Span = tuple[int, int]
 
@@ -153,25 +154,141 @@ def highlight_html(
     return _window(text, spans, offsets, max_chars), sum(e - s for s, e in spans)
 
 
-def best_snippet(texts: Sequence[str], needles: Iterable[str]) -> str:
-    """The snippet for a hit: the first text (the summary) if it contains a
-    match, otherwise the text with the most matched characters, otherwise
-    the summary without marks.  Only the chosen text is rendered."""
-    needles = list(needles)
-    best: tuple[int, str, list[Span], list[int] | None] | None = None
-    for i, text in enumerate(texts):
-        if not text:
+#: The parts of a guide a snippet may quote (code in the stored ``guide`` field -> label).
+#: Legal bases, bureau and category names, keywords and pinyin are searched but never quoted:
+#: they are lists of titles or words, not sentences.
+GUIDE_SECTIONS: dict[str, str] = {"c": "受理条件", "p": "办理流程", "m": "申请材料"}
+_SENTENCE_END = "。；！？!?;"
+_CLAUSE_END = "，、：,:"
+_OPEN, _CLOSE = "《（(【“", "》）)】”"
+_LIST_SEPARATORS = "、；;，, "
+
+
+def _depths(text: str) -> list[int]:
+    """Bracket depth before each position of *text* (0 = outside every 《》（）【】“”)."""
+    depth, out = 0, []
+    for ch in text:
+        out.append(depth)
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+    out.append(depth)
+    return out
+
+
+def _safe(text: str, depths: list[int], p: int) -> bool:
+    """May *text* be cut at position *p*? Never inside brackets, never inside a list of 《》
+    titles ("《A》；《B》"): the nearest non-separator characters may not be 》 and 《."""
+    if p <= 0 or p >= len(text):
+        return True
+    if depths[p]:
+        return False
+    before = text[:p].rstrip(_LIST_SEPARATORS)
+    after = text[p:].lstrip(_LIST_SEPARATORS)
+    return not (before.endswith("》") and after.startswith("《"))
+
+
+def _cuts(text: str, depths: list[int], ends: str) -> list[int]:
+    """Safe positions just after one of *ends*."""
+    return [i + 1 for i, ch in enumerate(text) if ch in ends and _safe(text, depths, i + 1)]
+
+
+def _clip(text: str, first: int, limit: int) -> tuple[int, int] | None:
+    """A window ``(lo, hi)`` of at most *limit* characters holding position *first*, starting
+    at a sentence (or clause) start and ending at a sentence or clause end; None when the
+    text cannot be cut there without breaking a bracket or a list of 《》 titles."""
+    if len(text) <= limit:
+        return 0, len(text)
+    depths = _depths(text)
+    sentences = [0] + _cuts(text, depths, _SENTENCE_END)
+    clauses = sorted(set(sentences + _cuts(text, depths, _CLAUSE_END)))
+    lo = max([p for p in sentences if p <= first] or [0])
+    if first - lo > limit // 2:  # deep inside a long sentence: start at a clause
+        lo = max([p for p in clauses if p <= first] or [lo])
+    ends = [p for p in sentences if lo < p <= lo + limit] or [p for p in clauses if lo < p <= lo + limit]
+    if ends:
+        return lo, max(ends)
+    return None
+
+
+def _excerpt(text: str, spans: list[Span], offsets: list[int] | None, limit: int) -> str | None:
+    """*text* whole, or a sentence-aligned window around its first match (None: no safe cut)."""
+    first = 0
+    if spans:
+        first = offsets[spans[0][0]] if offsets is not None else spans[0][0]
+    window = _clip(text, first, limit)
+    if window is None:
+        return None
+    lo, hi = window
+    body = _render(text, spans, offsets, lo, hi)
+    return (_ELLIPSIS if lo > 0 else "") + body + (_ELLIPSIS if hi < len(text) else "")
+
+
+def _start_of(text: str, spans: list[Span], offsets: list[int] | None, limit: int) -> str:
+    """The beginning of *text* (whole sentences where possible), marks kept."""
+    out = _excerpt(text, [s for s in spans if s[0] < limit], offsets, limit)
+    if out is not None:
+        return out
+    hi = limit
+    depths = _depths(text)
+    while hi > limit // 2 and not _safe(text, depths, hi):
+        hi -= 1
+    return _render(text, spans, offsets, 0, hi) + _ELLIPSIS
+
+
+def guide_units(guide: str) -> list[tuple[str, str]]:
+    """The quotable units of a stored guide: ``(label, sentence)`` -- each condition sentence,
+    each process step and each material, in that order."""
+    units: list[tuple[str, str]] = []
+    by_section: dict[str, list[str]] = {code: [] for code in GUIDE_SECTIONS}
+    for line in guide.split("\n"):
+        code, _tab, text = line.partition("\t")
+        text = text.strip()
+        if code in by_section and text:
+            if code == "c":
+                depths = _depths(text)
+                cuts = [0] + _cuts(text, depths, _SENTENCE_END) + [len(text)]
+                by_section[code] += [text[a:b].strip() for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+            else:
+                by_section[code].append(text)
+    for code, texts in by_section.items():  # a unit quoted alone ends as a sentence, not with "；"
+        by_section[code] = [t[:-1] + "。" if t[-1] in "；;，," else t for t in texts]
+    for code, label in GUIDE_SECTIONS.items():
+        units += [(label, text) for text in by_section[code]]
+    return units
+
+
+def service_snippet(summary: str, guide: str, needles: Iterable[str], limit: int = SNIPPET_CHARS) -> str:
+    """The readable excerpt shown under a hit's name.
+
+    The service's description (summary) when it holds a match -- whole, or the sentences around
+    the first match; otherwise the condition sentence, process step or material that matches
+    best, labelled ("申请材料：…"); otherwise the start of the description. Keywords and pinyin
+    are never quoted, and no excerpt starts or ends inside brackets or a list of 《》 titles."""
+    needles = [n for n in needles if n]
+    spans, offsets = _spans(summary, needles) if summary else ([], None)
+    if spans or not needles:
+        out = _excerpt(summary, spans, offsets, limit) if summary else ""
+        if out is not None:
+            return out
+    # A guide sentence is quoted only for a real match: a whole word of the query (not a piece of
+    # a longer one), and for a material -- a document title -- three characters or more.
+    whole = min(3, max((len(n) for n in needles), default=0))
+    best: tuple[int, str, str, list[Span], list[int] | None] | None = None
+    for label, text in guide_units(guide):
+        uspans, uoffsets = _spans(text, needles)
+        longest = max((e - s for s, e in uspans), default=0)
+        if longest < (3 if label == GUIDE_SECTIONS["m"] else whole):
             continue
-        if i > 0 and not needles:
-            break
-        spans, offsets = _spans(text, needles)
-        marked = sum(e - s for s, e in spans)
-        if i == 0 and (marked or not needles):
-            return _window(text, spans, offsets, SNIPPET_CHARS)
+        marked = sum(e - s for s, e in uspans)
         if best is None or marked > best[0]:
-            best = (marked, text, spans, offsets)
-    if best is None:
+            best = (marked, label, text, uspans, uoffsets)
+    if best is not None:
+        _marked, label, text, uspans, uoffsets = best
+        out = _excerpt(text, uspans, uoffsets, limit - len(label) - 1)
+        if out is not None:
+            return html.escape(label) + "：" + out
+    if not summary:
         return ""
-    if not best[0] and texts and texts[0]:
-        return _window(texts[0], [], None, SNIPPET_CHARS)  # nothing matched: the summary
-    return _window(best[1], best[2], best[3], SNIPPET_CHARS)
+    return _start_of(summary, spans, offsets, limit)

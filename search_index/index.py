@@ -38,13 +38,14 @@ from typing import Any
 from whoosh import index as windex
 
 from .analysis import add_user_words, ensure_jieba
-from .highlight import SNIPPET_CHARS, best_snippet, highlight_html
-from .query import QueryPlan, plan_query
-from .results import Hit, IndexUnavailable, SearchResult
+from .highlight import highlight_html, service_snippet
+from .needs import NeedSearch, rank_need
+from .query import QueryPlan, plan_need, plan_query
+from .results import Alternative, Hit, IndexUnavailable, SearchResult
 from .schema import SCHEMA_VERSION, build_schema, doc_to_fields
 from .snapshot import FACETS, INDEXNAME, Snapshot
 from .store import LOCK_RETRY_DELAY, FileLock, Store, codec, commit
-from .suggest import suggest
+from .suggest import alternatives
 
 __all__ = ["CatalogIndex"]
 
@@ -65,6 +66,7 @@ PREWARM_SECONDS = 0.6
 # --------------------------------------------------------------------------
 # The public class
 # --------------------------------------------------------------------------
+
 
 
 class CatalogIndex:
@@ -412,6 +414,27 @@ class CatalogIndex:
             lambda snap: self._search(snap, plan, filters, page, per_page, highlight)
         )
 
+    def search_need(self, text: str, *, limit: int = 5, highlight: bool = True) -> SearchResult:
+        """Services for a need in the applicant's own words (我有需求), best first: the whole
+        text, every meaningful term OR-ed and ranked by the same BM25 score as search, each
+        part of the need answered (see ``needs.py``)."""
+        plan = plan_need(text)
+        limit = min(MAX_PER_PAGE, max(1, int(limit)))
+
+        def run(snap: Snapshot) -> SearchResult:
+            top = rank_need(snap, plan, limit)
+            hits = [self._hit(snap, d, score, plan, highlight) for d, score in top]
+            return SearchResult(query=plan.text, total=len(hits), page=1, per_page=limit,
+                                pages=1 if hits else 0, hits=hits)
+
+        return self._with_snapshot(run)
+
+    @property
+    def needs(self) -> NeedSearch:
+        """This index seen through ``search_need`` with ``search``'s signature (so that code
+        joining search hits to services, e.g. services.catalog.directory, serves needs too)."""
+        return NeedSearch(self)
+
     def _search(
         self,
         snap: Snapshot,
@@ -468,10 +491,11 @@ class CatalogIndex:
         pages = math.ceil(total / per_page) if total else 0
         page_hits = top[(page - 1) * per_page : k]
         hits = [self._hit(snap, d, score, plan, highlight) for d, score in page_hits]
-        suggestions: list[str] = []
-        if total == 0 and snap.n:
+        corrections: list[Alternative] = []
+        fewer: list[Alternative] = []
+        if total == 0 and snap.n and not plan.is_empty:
             try:
-                suggestions = suggest(snap, plan)
+                corrections, fewer = alternatives(snap, plan, allowed, repr(sorted(filters.items(), key=str)))
             except Exception:  # pragma: no cover - suggestions are best effort
                 log.exception("suggestions failed for %r", plan.text)
         return SearchResult(
@@ -482,7 +506,9 @@ class CatalogIndex:
             pages=pages,
             hits=hits,
             facets=facets,
-            suggestions=suggestions,
+            corrections=corrections,
+            fewer_words=fewer,
+            unfiltered_total=len(matched),
             message=plan.message,
         )
 
@@ -517,13 +543,7 @@ class CatalogIndex:
             name_html, _ = highlight_html(
                 name, needles, pinyin=plan.pinyin_sequences, initials=plan.initials
             )
-            texts = [
-                summary,
-                (stored.get("keywords", "") or "").replace("\n", "、"),
-                (stored.get("body", "") or "").replace("\n", "；"),
-            ]
-            snippet = best_snippet(texts, needles)
         else:
             name_html, _ = highlight_html(name, ())
-            snippet, _ = highlight_html(summary, (), max_chars=SNIPPET_CHARS)
+        snippet = service_snippet(summary, stored.get("guide", "") or "", needles)
         return Hit(code=stored.get("code", ""), score=round(score, 4), name_html=name_html, snippet_html=snippet)

@@ -35,10 +35,12 @@ from whoosh import query as wq
 
 from .analysis import (
     MAX_QUERY_CHARS,
+    STOPWORDS,
     QueryAnalysis,
     analyze_query,
     clean_text,
     has_control_chars,
+    is_cjk,
 )
 from .pinyin import INITIALS_NGRAM_MAX, segment_pinyin
 from .schema import SCORED_FIELDS
@@ -50,6 +52,7 @@ __all__ = [
     "QueryPlan",
     "TextTerm",
     "clean_query",
+    "plan_need",
     "plan_query",
     "to_whoosh_query",
 ]
@@ -70,6 +73,13 @@ MIN_MATCH_SHARE = 0.5
 MAX_PREFIX_EXPANSIONS = 12
 
 _WS_RE = re.compile(r"\s+")
+
+#: A need (我有需求) is read up to this many characters, into at most this many terms.
+MAX_NEED_CHARS = 2000
+MAX_NEED_TERMS = 96
+#: Weight of a lone character left over by word segmentation in a need ("仪" of 粒度仪).
+NEED_CHAR_WEIGHT = 0.5
+_CLAUSE_RE = re.compile(r"[，。；：！？、,.;:!?\s（）()《》“”\"'【】]+")
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,46 @@ def plan_query(q: object) -> QueryPlan:
                 plan.groups.append(MatchGroup(terms, pinyin))
     if len(plan.groups) >= MIN_MATCH_FROM:
         plan.min_match = math.ceil(len(plan.groups) * MIN_MATCH_SHARE)
+    return plan
+
+
+def plan_need(q: object) -> QueryPlan:
+    """The plan for a need described in the applicant's own words (我有需求).
+
+    The text is analysed clause by clause with the same analyzer as a search, and every
+    meaningful term is OR-ed -- no minimum-should-match, since a need often asks for several
+    things at once ("…要计量，有没有补贴"); the engine's BM25 score ranks the services. A lone
+    character that word segmentation left over (the 仪 of an unknown 粒度仪) is also searched
+    on its own, weakly. ``groups`` holds one group per word, so that ranking can make sure
+    each part of the need is answered (see ``needs.py``)."""
+    raw = q if isinstance(q, str) else ("" if q is None else str(q))
+    text = _WS_RE.sub(" ", clean_text(raw[: MAX_NEED_CHARS * 2])).strip()[:MAX_NEED_CHARS]
+    plan = QueryPlan(text=text[:MAX_QUERY_CHARS])
+    terms: dict[str, float] = {}
+    words: dict[str, None] = {}
+    groups: dict[str, tuple[str, ...]] = {}
+    for chunk in _CLAUSE_RE.split(text):
+        if not chunk or len(terms) >= MAX_NEED_TERMS:
+            continue
+        qa = analyze_query(chunk)
+        for term, weight in qa.terms.items():
+            terms[term] = max(weight, terms.get(term, 0.0))
+        plan.highlight |= qa.highlight
+        for g in qa.groups:
+            if not g.strong and len(g.word) == 1 and is_cjk(g.word) and g.word not in STOPWORDS:
+                terms.setdefault(g.word, NEED_CHAR_WEIGHT)
+                group_terms: tuple[str, ...] = (g.word,)
+            else:
+                group_terms = tuple(g.terms)
+            if g.strong and len(g.word) >= 2:
+                words.setdefault(g.word, None)
+            if group_terms and g.word not in groups:
+                groups[g.word] = group_terms
+    plan.clauses += [TextTerm(t, w) for t, w in list(terms.items())[:MAX_NEED_TERMS]]
+    for w in words:
+        plan.clauses.append(Bonus("kw_exact", ((w,),), KEYWORD_EXACT_BONUS))
+    plan.groups = [MatchGroup(tuple(t for t in g if t in terms)) for g in groups.values()]
+    plan.groups = [g for g in plan.groups if g.terms]
     return plan
 
 

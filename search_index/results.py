@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Hit", "SearchResult", "IndexUnavailable"]
+__all__ = ["Alternative", "Hit", "SearchResult", "IndexUnavailable"]
 
 
 class IndexUnavailable(Exception):
@@ -24,6 +24,15 @@ class Hit:
     snippet_html: str
 
 
+@dataclass(frozen=True)
+class Alternative:
+    """Another search worth offering when one found nothing: its text and how many services it
+    finds (under the same filters)."""
+
+    query: str
+    total: int
+
+
 @dataclass
 class SearchResult:
     query: str
@@ -36,7 +45,17 @@ class SearchResult:
     #: Each facet counts the query's matches under the *other* facets' filters
     #: (so a selected category still shows its sibling categories' counts).
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: "Did you mean" terms when nothing matched (never empty if the index has docs).
-    suggestions: list[str] = field(default_factory=list)
+    #: When nothing matched: spelling/pinyin corrections ("您是不是要找") and searches with
+    #: fewer of the query's words, each finding something (see ``suggest.py``); either may be
+    #: empty.
+    corrections: list[Alternative] = field(default_factory=list)
+    fewer_words: list[Alternative] = field(default_factory=list)
+    #: How many services the query finds without the category/bureau/online filters.
+    unfiltered_total: int = 0
     #: A friendly note (Chinese) when the query was cleaned or truncated.
     message: str | None = None
+
+    @property
+    def suggestions(self) -> list[str]:
+        """The corrections' texts (kept for callers that only want the words)."""
+        return [a.query for a in self.corrections]

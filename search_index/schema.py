@@ -10,8 +10,10 @@ Two fields are scored for every query term (BM25, see ``snapshot.py``):
     each part's tokens weighted by ``TEXT_WEIGHTS`` at index time -- so the
     order of importance is name > keywords > summary > body.
 
-Keywords, summary and body are also stored (for snippets); pinyin, exact
-name/keyword and facet fields complete the schema.
+Keywords and summary are stored, and the quotable parts of the guide as ``guide`` (one
+line per condition, process step or material, each prefixed with its section code, see
+``highlight.GUIDE_SECTIONS``), for snippets; pinyin, exact name/keyword and facet fields
+complete the schema.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ __all__ = [
 
 #: Bump when the schema or the analysis changes: an index written with an
 #: older version is treated as stale and rebuilt (when a provider is known).
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: Fields scored for every query term, with their query-time boosts.
 SCORED_FIELDS: dict[str, float] = {"name": 8.0, "text": 2.0}
@@ -53,7 +55,7 @@ def build_schema() -> fields.Schema:
         text=fields.TEXT(analyzer=WeightedChineseTokenizer(), phrase=False),
         keywords=fields.STORED(),
         summary=fields.STORED(),
-        body=fields.STORED(),
+        guide=fields.STORED(),
         # Whole normalised name / keywords for exact-match bonuses and the
         # jieba user dictionary.
         name_exact=fields.ID(),
@@ -115,6 +117,12 @@ def doc_to_fields(doc: Mapping[str, Any]) -> dict[str, str]:
         if t
     )
     summary = _text(doc.get("summary"))
+    guide = "\n".join(
+        f"{code}\t{line.strip()}"
+        for code, key in (("c", "conditions"), ("p", "process"), ("m", "materials"))
+        for line in _text(doc.get(key)).split("\n")
+        if line.strip()
+    )
     out: dict[str, str] = {
         "code": code,
         "name": name,
@@ -127,7 +135,7 @@ def doc_to_fields(doc: Mapping[str, Any]) -> dict[str, str]:
         ),
         "keywords": "\n".join(keywords),
         "summary": summary,
-        "body": body,
+        "guide": guide,
         "name_exact": " ".join(normalize(name).split()),
         "kw_exact": ",".join(" ".join(normalize(k).split()) for k in keywords),
         "category": str(doc.get("category") or ""),

@@ -1,37 +1,41 @@
-"""'Did you mean' suggestions for queries without results.
+"""Help for a search that found nothing: other searches that do find something.
 
-Whoosh's spelling corrector scans the whole vocabulary with a Python
-Levenshtein when the index has several segments (hundreds of milliseconds at
-10,000 services), so the candidates are narrowed first:
+* **Corrections** ("您是不是要找"): keywords one edit away from the query or one of its
+  words (candidates: keywords sharing a character, from a per-snapshot character index), and,
+  for Latin input, names/keywords whose pinyin is two edits away (candidates: pinyin terms
+  sharing the first three letters), shown as the Chinese word they come from ("shangbaio" ->
+  商标). Whoosh's own spelling corrector scans the whole vocabulary with a Python Levenshtein,
+  hundreds of milliseconds at 10,000 services, hence the narrowing.
+* **Fewer words**: the query's words that find nothing are dropped first; if the rest still
+  finds nothing together, smaller and smaller sets of them are tried, until one does.
 
-1. keywords one edit away from the query or one of its words (candidates:
-   keywords sharing a character, from a per-snapshot character index);
-2. for Latin input, names/keywords whose pinyin is two edits away
-   (candidates: pinyin terms sharing the first three letters), shown as the
-   Chinese word they come from ("shangbaio" -> 商标);
-3. service names sharing the most characters with the query;
-4. popular services, so that the list is never empty.
-
-Results are cached per snapshot and query.
+Every alternative is searched (under the same filters) and offered only with its result count
+above zero, so a link never leads to another empty page. Results are cached per snapshot,
+query and filters.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
+import itertools
+from collections.abc import Callable
 
 import jieba
 
-from .analysis import STOPWORDS, is_cjk, normalize
+from .analysis import is_cjk, normalize
 from .pinyin import unit_terms
-from .query import QueryPlan
+from .query import QueryPlan, plan_query
+from .results import Alternative
 from .snapshot import Snapshot
 
-__all__ = ["MAX_SUGGESTIONS", "edit_distance", "suggest"]
+__all__ = ["MAX_CORRECTIONS", "MAX_FEWER", "alternatives", "edit_distance"]
 
-MAX_SUGGESTIONS = 5
+MAX_CORRECTIONS = 3
+MAX_FEWER = 2
 #: How many pinyin terms sharing a prefix are compared at most.
 MAX_PINYIN_CANDIDATES = 400
+#: "Fewer words" looks at the first this many words and runs at most this many searches.
+MAX_FEWER_WORDS = 8
+MAX_FEWER_SEARCHES = 40
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -58,19 +62,36 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return prev[-1] if prev[-1] <= limit else limit + 1
 
 
-def suggest(snap: Snapshot, plan: QueryPlan) -> list[str]:
-    """Up to MAX_SUGGESTIONS strings for a query that found nothing."""
-    key = ("suggest", "", plan.text)
-    return list(snap.cached(key, lambda v: 1, lambda: tuple(_suggest(snap, plan))))
+Allowed = frozenset[int] | None
 
 
-def _suggest(snap: Snapshot, plan: QueryPlan) -> list[str]:
-    out: dict[str, None] = {}
+def alternatives(snap: Snapshot, plan: QueryPlan, allowed: Allowed,
+                 filter_key: str = "") -> tuple[list[Alternative], list[Alternative]]:
+    """``(corrections, fewer_words)`` for a query that found nothing among *allowed* documents
+    (None: all); each alternative finds at least one document there."""
+    key = ("alternatives", filter_key, plan.text)
+    found = snap.cached(key, lambda v: 1, lambda: _alternatives(snap, plan, allowed))
+    return list(found[0]), list(found[1])
 
-    def add(s: str) -> None:
-        if s and len(out) < MAX_SUGGESTIONS:
-            out.setdefault(s, None)
 
+def _counter(snap: Snapshot, allowed: Allowed) -> Callable[[str], int]:
+    def count(text: str) -> int:
+        sub = plan_query(text)
+        if sub.is_empty:
+            return 0
+        _clauses, matched = snap.resolve(sub)
+        return len(matched if allowed is None else matched & allowed)
+
+    return count
+
+
+def _alternatives(snap: Snapshot, plan: QueryPlan, allowed: Allowed) -> tuple[tuple, tuple]:
+    count = _counter(snap, allowed)
+    return tuple(_corrections(snap, plan, count)), tuple(_fewer_words(plan, count))
+
+
+def _corrections(snap: Snapshot, plan: QueryPlan, count: Callable[[str], int]) -> list[Alternative]:
+    candidates: dict[str, None] = {}
     text = normalize(plan.text)
     qa = plan.analysis
     words = [w for w in (qa.words if qa else []) if len(w) >= 3 and all(is_cjk(c) for c in w)]
@@ -78,27 +99,55 @@ def _suggest(snap: Snapshot, plan: QueryPlan) -> list[str]:
     # words must be longer, or one edit would be half the word.
     for candidate in dict.fromkeys(([text] if 2 <= len(text) <= 12 else []) + words):
         for kw in _near_keywords(snap, candidate):
-            add(kw)
+            candidates.setdefault(kw, None)
     for chunk in qa.latin if qa else []:
         letters = chunk.replace(" ", "")
         if len(letters) >= 4 and any(v in letters for v in "aeiouv"):
             for term in _near_pinyin(snap, letters):
-                add(_pinyin_source(snap, term))
+                word = _pinyin_source(snap, term)
+                if word:
+                    candidates.setdefault(word, None)
+    out: list[Alternative] = []
+    for candidate in candidates:
+        if candidate == plan.text:
+            continue
+        n = count(candidate)
+        if n:
+            out.append(Alternative(candidate, n))
+        if len(out) >= MAX_CORRECTIONS:
+            break
+    return out
 
-    chars = [ch for ch in dict.fromkeys(text) if is_cjk(ch) and ch not in STOPWORDS]
-    if chars and len(out) < MAX_SUGGESTIONS:
-        shared: Counter[int] = Counter()
-        for ch in chars[:30]:
-            shared.update(snap.docs("name", ch))
-        rank = snap.default_rank()
-        best = heapq.nsmallest(
-            MAX_SUGGESTIONS, shared.items(), key=lambda kv: (-kv[1], rank.get(kv[0], 0))
-        )
-        for d, _n in best:
-            add(snap.stored(d).get("name", ""))
-    for d in snap.default_order()[: MAX_SUGGESTIONS * 2]:
-        add(snap.stored(d).get("name", ""))
-    return list(out)
+
+def _fewer_words(plan: QueryPlan, count: Callable[[str], int]) -> list[Alternative]:
+    qa = plan.analysis
+    words = list(dict.fromkeys(g.word for g in (qa.groups if qa else []) if g.strong and g.word))
+    if len(words) < 2:
+        return []
+    words = words[:MAX_FEWER_WORDS]
+    # A word that finds nothing on its own cannot help: those are dropped first.
+    alone = {w: count(w) for w in words}
+    useful = [w for w in words if alone[w]]
+    searches = len(words)
+    for size in range(len(useful), 0, -1):
+        if size == len(words):  # that is the query itself
+            continue
+        found: list[Alternative] = []
+        for combo in itertools.combinations(useful, size):
+            if size == 1:
+                found.append(Alternative(combo[0], alone[combo[0]]))
+                continue
+            if searches >= MAX_FEWER_SEARCHES:
+                break
+            searches += 1
+            text = " ".join(combo)
+            n = count(text)
+            if n:
+                found.append(Alternative(text, n))
+        if found:
+            found.sort(key=lambda a: -a.total)
+            return found[:MAX_FEWER]
+    return []
 
 
 def _near_keywords(snap: Snapshot, text: str) -> list[str]:

@@ -10,7 +10,6 @@ shows them in the page language (portal.texts). Nothing stored changes with it.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,8 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from services.accounts import reference
+from services.catalog.field_types import DATATYPE_NAMES
+from services.core import roles
 from services.core.texts import N_, Join, Text, pgettext
-from services.models import AuditLog, User
+from services.models import AuditLog, Bureau, Category, Service, User
+from services.requests.routing import CONDITION_LABELS
 
 AUDIT_CONTEXT = "audit"  # msgctxt of the audit log's entity and action names
 
@@ -90,6 +93,8 @@ KEY_LABELS: dict[str, str] = {
 ENTITY_KEY_LABELS: dict[str, dict[str, str]] = {
     "routing_rule": {"conditions": N_("条件"), "bureau": N_("转至单位"), "active": N_("启用")},
     "bundle": {"services": N_("包含的服务")},
+    "holiday": {"is_workday": N_("这一天")},
+    "service": {"bureau": N_("责任单位")},
 }
 # Notes the code writes into audit rows (other notes, such as a rule's name, are data).
 NOTE_PASSWORD_RESET = N_("管理员重设了密码")
@@ -149,15 +154,108 @@ def audit(
     return row
 
 
-def _fmt(value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return Text(N_("（空）"))
+# --------------------------------------------------------------------------- reading the log
+# How stored values read: names for codes, Chinese for keys and flags. The stored rows keep the
+# codes (what the record held); only their reading changes.
+#: Values of a key in an entity that read better as words than as 是/否 or a code.
+VALUE_LABELS: dict[tuple[str, str], dict[Any, str]] = {
+    ("holiday", "is_workday"): {True: N_("上班（调休补班，计工作日）"), False: N_("放假（不计工作日）")},
+    ("user", "role"): dict(roles.LABELS),
+}
+DAYS_KEYS = frozenset({"time_limit_days", "statutory_limit_days"})
+EMPTY = N_("（空）")
+
+
+@dataclass
+class Names:
+    """Names of the codes the shown rows mention (a code no longer in the database stays a code)."""
+
+    categories: dict[str, str]
+    bureaus: dict[str, str]
+    services: dict[str, str]
+
+    @classmethod
+    def load(cls, session: Session, rows: list[AuditLog]) -> Names:
+        codes: set[str] = set()
+        for row in rows:
+            for side in ("before", "after"):
+                record = (row.detail or {}).get(side) or {}
+                found = record.get("services")
+                if isinstance(found, list):
+                    codes.update(str(c) for c in found)
+                conditions = record.get("conditions")
+                found = conditions.get("services") if isinstance(conditions, dict) else None
+                if isinstance(found, list):
+                    codes.update(str(c) for c in found)
+            if row.entity == "service":
+                codes.add(row.entity_key)
+        services = dict(session.execute(select(Service.code, Service.name).where(Service.code.in_(codes)))
+                        .all()) if codes else {}
+        return cls(dict(session.execute(select(Category.code, Category.name)).all()),
+                   dict(session.execute(select(Bureau.code, Bureau.short_name)).all()), services)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _join(items: list[Any], sep: str = N_("、")) -> str:
+    return Join(sep, items)
+
+
+def _field_text(f: dict[str, Any]) -> str:
+    """One request field: its name, type, whether required, its options."""
+    parts: list[Any] = [_label(DATATYPE_NAMES, str(f.get("datatype") or ""))]
+    if f.get("required"):
+        parts.append(Text(N_("必填")))
+    values = [str(v.get("name") or v.get("key")) for v in f.get("values") or [] if isinstance(v, dict)]
+    if values:
+        parts.append(Text(N_("选项：%(values)s"), values=_join(values)))
+    if f.get("description"):
+        parts.append(Text(N_("说明：%(text)s"), text=str(f["description"])))
+    return Text(N_("%(name)s（%(detail)s）"), name=str(f.get("label") or f.get("code") or ""),
+                detail=_join(parts, N_("；")))
+
+
+def _code_name(code: Any, names: dict[str, str]) -> str:
+    code = str(code)
+    return Text(N_("%(name)s（%(code)s）"), name=names[code], code=code) if code in names else code
+
+
+def _fmt(entity: str, key: str, value: Any, names: Names) -> str:
+    """A stored value as a person reads it; never raw JSON."""
+    if _empty(value):
+        return Text(EMPTY)
+    special = VALUE_LABELS.get((entity, key))
+    if special is not None and not isinstance(value, (list, dict)) and value in special:
+        return Text(special[value])
     if isinstance(value, bool):
         return Text(N_("是")) if value else Text(N_("否"))
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return Join(N_("、"), value)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+    if key == "category" and isinstance(value, str):
+        return names.categories.get(value, value)
+    if key == "bureau" and isinstance(value, str):
+        return names.bureaus.get(value, value)
+    if key == "categories" and isinstance(value, list):
+        return _join([names.categories.get(str(v), str(v)) for v in value])
+    if key == "services" and isinstance(value, list):
+        return _join([_code_name(v, names.services) for v in value])
+    if key == "industries" and isinstance(value, list):
+        return _join([_label(dict(reference.INDUSTRIES), str(v)) for v in value])
+    if key == "sizes" and isinstance(value, list):
+        return _join([_label(dict(reference.SIZES), str(v)) for v in value])
+    if key in DAYS_KEYS and isinstance(value, int):
+        return Text(N_("%(n)s 个工作日"), n=value)
+    if key == "fields" and isinstance(value, list):
+        return _join([_field_text(f) if isinstance(f, dict) else str(f) for f in value], N_("；"))
+    if key == "field" and isinstance(value, dict):  # a routing rule's request-field condition
+        return Text(N_("%(code)s 取值为 %(values)s"), code=str(value.get("code") or ""),
+                    values=_join([str(v) for v in value.get("values") or []]))
+    if isinstance(value, dict):
+        labels = {**KEY_LABELS, **CONDITION_LABELS}
+        return _join([Text(N_("%(label)s：%(message)s"), label=_label(labels, str(k)),
+                           message=_fmt(entity, str(k), v, names)) for k, v in value.items()], N_("；"))
+    if isinstance(value, list):
+        return _join([_fmt(entity, key, v, names) if isinstance(v, (dict, list)) else str(v) for v in value])
     return str(value)
 
 
@@ -174,6 +272,7 @@ class AuditChange:
     before: str
     after: str
     label: str = ""
+    known: bool = True  # False: a key without a label (shown as its code)
 
 
 @dataclass
@@ -183,6 +282,9 @@ class AuditEntry:
     action_label: str
     changes: list[AuditChange]
     note: str
+    subject: str = ""  # the record's name, when the row or the database knows it
+    has_before: bool = False
+    has_after: bool = False
 
 
 @dataclass
@@ -194,10 +296,84 @@ class AuditPage:
     entity: str | None
 
 
+def _expand(entity: str, before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
+    """(key, label, before, after) of each change; a rule's conditions and a service's request
+    fields are split into one line per condition or field."""
+    key_labels = {**KEY_LABELS, **ENTITY_KEY_LABELS.get(entity, {})}
+    out: list[tuple[str, str, Any, Any]] = []
+    for k in dict.fromkeys([*before.keys(), *after.keys()]):
+        b, a = before.get(k), after.get(k)
+        if k == "conditions" and isinstance(b or {}, dict) and isinstance(a or {}, dict):
+            b, a = b or {}, a or {}
+            for c in dict.fromkeys([*b.keys(), *a.keys()]):
+                if b.get(c) != a.get(c):
+                    name = _label(CONDITION_LABELS, str(c))
+                    out.append((f"conditions.{c}", Text(N_("条件：%(name)s"), name=name), b.get(c), a.get(c)))
+            continue
+        if k == "fields" and isinstance(b or [], list) and isinstance(a or [], list) \
+                and all(isinstance(f, dict) for f in [*(b or []), *(a or [])]):
+            old = {str(f.get("code")): f for f in b or []}
+            new = {str(f.get("code")): f for f in a or []}
+            for code in dict.fromkeys([*old.keys(), *new.keys()]):
+                if old.get(code) != new.get(code):
+                    f = new.get(code) or old[code]
+                    out.append((f"fields.{code}", Text(N_("申请字段“%(name)s”"), name=str(f.get("label") or code)),
+                                [old[code]] if code in old else None, [new[code]] if code in new else None))
+            if [c for c in old if c in new] != [c for c in new if c in old]:
+                out.append(("fields.order", Text(N_("申请字段顺序")),
+                            [str(old[c].get("label") or c) for c in old if c in new],
+                            [str(new[c].get("label") or c) for c in new if c in old]))
+            continue
+        out.append((k, _label(key_labels, k), b, a))
+    return out
+
+
+def _subject(row: AuditLog, names: Names) -> str:
+    detail = row.detail or {}
+    record = detail.get("after") or detail.get("before") or {}
+    if row.entity == "bureau":
+        return names.bureaus.get(row.entity_key) or str(record.get("short_name") or record.get("name") or "")
+    if row.entity == "category":
+        return names.categories.get(row.entity_key) or str(record.get("name") or "")
+    if row.entity == "service":
+        return names.services.get(row.entity_key) or str(record.get("name") or "")
+    if row.entity in ("bundle", "user"):
+        return str(record.get("name") or record.get("display_name") or "")
+    return ""
+
+
+def _value_key(key: str) -> str:
+    """The key whose reading a (possibly split) change's values take: a condition's own key,
+    "fields" for one request field."""
+    head, _, sub = key.partition(".")
+    if head == "conditions":
+        return sub
+    return "order" if key == "fields.order" else head
+
+
+def _entry(row: AuditLog, names: Names) -> AuditEntry:
+    detail = row.detail or {}
+    before, after = detail.get("before") or {}, detail.get("after") or {}
+    has_before, has_after = "before" in detail, "after" in detail
+    note = str(detail.get("note") or "")
+    changes = [
+        AuditChange(key, _fmt(row.entity, _value_key(key), b, names) if has_before else "",
+                    _fmt(row.entity, _value_key(key), a, names) if has_after else "", label,
+                    known=label != key)
+        for key, label, b, a in _expand(row.entity, before, after)
+    ]
+    subject = _subject(row, names)
+    return AuditEntry(row, _label(ENTITY_LABELS, row.entity, AUDIT_CONTEXT),
+                      _label(ACTION_LABELS, row.action, AUDIT_CONTEXT), changes,
+                      Text(note) if note in SYSTEM_NOTES else note,
+                      subject if subject and subject != row.entity_key else "", has_before, has_after)
+
+
 def list_audit(
     session: Session, entity: str | None = None, key: str | None = None, page: int = 1, per_page: int = 50
 ) -> AuditPage:
-    """Audit rows, newest first, optionally of one kind of record (and one record key)."""
+    """Audit rows, newest first, optionally of one kind of record (and one record key), each
+    change read as a label with its value before and after."""
     entity = entity if entity in ENTITY_LABELS else None
     stmt = select(AuditLog)
     count = select(func.count(AuditLog.id))
@@ -208,35 +384,11 @@ def list_audit(
     total = session.scalar(count) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = session.scalars(
+    rows = list(session.scalars(
         stmt.options(selectinload(AuditLog.actor))
         .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
-    ).all()
-    entries = []
-    for row in rows:
-        detail = row.detail or {}
-        before, after = detail.get("before") or {}, detail.get("after") or {}
-        keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
-        note = str(detail.get("note") or "")
-        key_labels = {**KEY_LABELS, **ENTITY_KEY_LABELS.get(row.entity, {})}
-        entries.append(
-            AuditEntry(
-                row,
-                _label(ENTITY_LABELS, row.entity, AUDIT_CONTEXT),
-                _label(ACTION_LABELS, row.action, AUDIT_CONTEXT),
-                [
-                    AuditChange(
-                        k,
-                        _fmt(before.get(k)) if "before" in detail else "",
-                        _fmt(after.get(k)) if "after" in detail else "",
-                        _label(key_labels, k),
-                    )
-                    for k in keys
-                ],
-                Text(note) if note in SYSTEM_NOTES else note,
-            )
-        )
-    return AuditPage(entries, total, page, pages, entity)
-
+    ).all())
+    names = Names.load(session, rows)
+    return AuditPage([_entry(row, names) for row in rows], total, page, pages, entity)

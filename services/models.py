@@ -356,6 +356,8 @@ class RequestItem(Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, index=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: This service's own handling deadline (its promised working days from acceptance).
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     request: Mapped[Request] = relationship(back_populates="items")
     service: Mapped[Service] = relationship()
@@ -377,12 +379,13 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    due_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)  # its earliest service due
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The acceptance deadline (签收: 2 working days after submission) and the 补正 clock stop.
     accept_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    info_due: Mapped[date | None] = mapped_column(Date, nullable=True)  # answer a 补正 notice by
     supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -17,11 +17,12 @@ from portal.account.forms import (
     TokenForm,
 )
 from portal.extensions import db, limiter
-from portal.formtools import show_errors, text
+from portal.formtools import show_errors, text, validate_all
 from portal.i18n import safe_next
 from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
 from portal.texts import tr, translated
 from services.accounts import users as accounts
+from services.core import roles
 from services.core.errors import ServiceError, ValidationFailed
 from services.tickets import notify
 
@@ -33,6 +34,22 @@ def _profile(form: ProfileForm, uscc: str = "") -> accounts.EnterpriseProfile:
                                       size=form.size.data or "")
 
 
+def _password_hint() -> str:
+    """The password rule as services.accounts enforces it, in the page language."""
+    return tr(accounts.password_rule())
+
+
+def landing(user) -> str:
+    """Where an account starts after logging in: its own work, not the public home page."""
+    if user.role == roles.ENTERPRISE:
+        return url_for("requests.my_requests")
+    if user.role == roles.ADMIN:
+        return url_for("admin.index")
+    if user.role in roles.STAFF:
+        return url_for("staff.queue")
+    return url_for("public.home")
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(REGISTER_LIMIT, methods=["POST"])
 @public
@@ -40,7 +57,8 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
     form = RegisterForm()
-    if form.validate_on_submit():
+    if validate_all(form, lambda: accounts.registration_problems(db.session, _profile(form, text(form.uscc)),
+                                                                 text(form.password))):
         try:
             user = accounts.register_enterprise(db.session, _profile(form, text(form.uscc)), text(form.password))
         except ValidationFailed as exc:
@@ -49,7 +67,9 @@ def register():
             login_user(user)
             flash(_("注册成功，欢迎使用。您的登录账号是统一社会信用代码 %(code)s。", code=user.username), "success")
             return redirect(safe_next(request.args.get("next"), url_for("requests.my_requests")))
-    return render_template("account/register.html", form=form), (422 if form.errors else 200)
+    uscc_taken = _(accounts.USCC_TAKEN) in (form.uscc.errors or [])  # offer 登录 / 找回密码 beside it
+    return render_template("account/register.html", form=form, password_hint=_password_hint(),
+                           uscc_taken=uscc_taken), (422 if form.errors else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,7 +77,7 @@ def register():
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next"), url_for("public.home")))
+        return redirect(safe_next(request.args.get("next"), landing(current_user)))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -68,8 +88,7 @@ def login():
             status = 401
         else:
             login_user(user, remember=bool(form.remember.data))
-            default = url_for("requests.my_requests") if user.role == "enterprise" else url_for("public.home")
-            return redirect(safe_next(request.args.get("next"), default))
+            return redirect(safe_next(request.args.get("next"), landing(user)))
     elif form.errors:
         status = 422
     return render_template("account/login.html", form=form), status
@@ -101,7 +120,13 @@ def reset_request():
 @public
 def reset(token: str):
     form = ResetForm()
-    if form.validate_on_submit():
+    try:
+        valid = validate_all(form, lambda: accounts.reset_problems(db.session, current_app.config["SECRET_KEY"],
+                                                                   token, text(form.password)))
+    except ServiceError as exc:  # the link itself is bad: no point in fixing the password
+        flash(tr(exc.message), "error")
+        return redirect(url_for("account.reset_request"))
+    if valid:
         try:
             accounts.reset_password(db.session, current_app.config["SECRET_KEY"], token, text(form.password))
         except ValidationFailed as exc:
@@ -112,7 +137,27 @@ def reset(token: str):
         else:
             flash(_("密码已重设，请用新密码登录。"), "success")
             return redirect(url_for("account.login"))
-    return render_template("account/reset.html", form=form)
+    return render_template("account/reset.html", form=form, password_hint=_password_hint()), \
+        (422 if form.errors else 200)
+
+
+def _render_profile(form: ProfileForm, password_form: PasswordForm, status: int = 200):
+    user = current_user._get_current_object()
+    return render_template("account/profile.html", form=form, user=user, password_form=password_form,
+                           password_hint=_password_hint(), tokens=accounts.active_tokens(db.session, user),
+                           token_form=TokenForm(prefix="tk"), empty_form=EmptyForm()), status
+
+
+def _profile_form(enterprise, posted: bool = True) -> ProfileForm:
+    """The profile form: bound to what was posted, or (GET, or another form posted) the saved profile."""
+    posted = posted and request.method == "POST"
+    form = ProfileForm() if posted else ProfileForm(formdata=None)
+    if not posted and enterprise is not None:
+        form.company.data, form.contact_name.data = enterprise.name, enterprise.contact_name
+        form.mobile.data, form.email.data = enterprise.mobile, enterprise.email
+        form.township.data, form.industry.data = enterprise.township, enterprise.industry
+        form.size.data = enterprise.size
+    return form
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -120,13 +165,8 @@ def reset(token: str):
 def profile():
     user = current_user._get_current_object()
     enterprise = user.enterprise
-    form = ProfileForm(obj=None)
-    if request.method == "GET" and enterprise is not None:
-        form.company.data, form.contact_name.data = enterprise.name, enterprise.contact_name
-        form.mobile.data, form.email.data = enterprise.mobile, enterprise.email
-        form.township.data, form.industry.data = enterprise.township, enterprise.industry
-        form.size.data = enterprise.size
-    if enterprise is not None and form.validate_on_submit():
+    form = _profile_form(enterprise)
+    if enterprise is not None and validate_all(form, lambda: accounts.profile_problems(_profile(form))):
         try:
             accounts.update_profile(db.session, user, _profile(form))
         except ValidationFailed as exc:
@@ -134,29 +174,25 @@ def profile():
         else:
             flash(_("企业资料已保存。"), "success")
             return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, user=user, password_form=PasswordForm(prefix="pw"),
-                           tokens=accounts.active_tokens(db.session, user), token_form=TokenForm(prefix="tk"),
-                           empty_form=EmptyForm())
+    return _render_profile(form, PasswordForm(prefix="pw"), 422 if form.errors else 200)
 
 
 @bp.post("/password")
 @login_required()
 def change_password():
+    """Every problem is shown beside its field on the account page (the form is not lost)."""
+    user = current_user._get_current_object()
     form = PasswordForm(prefix="pw")
-    if form.validate_on_submit():
+    if validate_all(form, lambda: accounts.password_change_problems(user, text(form.current_password),
+                                                                    text(form.new_password))):
         try:
-            accounts.change_password(db.session, current_user._get_current_object(), text(form.current_password),
-                                     text(form.new_password))
+            accounts.change_password(db.session, user, text(form.current_password), text(form.new_password))
         except ValidationFailed as exc:
-            for message in exc.fields.values():
-                flash(tr(message), "error")
+            show_errors(form, translated(exc))
         else:
             flash(_("密码已修改。"), "success")
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-    return redirect(url_for("account.profile") + "#password")
+            return redirect(url_for("account.profile") + "#password")
+    return _render_profile(_profile_form(user.enterprise, posted=False), form, 422)
 
 
 @bp.post("/tokens")

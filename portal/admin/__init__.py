@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from portal.admin import views  # noqa: E402,F401
+from portal.admin import mailbox, views  # noqa: E402,F401

@@ -34,8 +34,8 @@ from services.accounts import staff as admin_staff
 from services.catalog import bundles as admin_bundles
 from services.catalog import bureaus as admin_bureaus
 from services.catalog import guides as admin_guides
+from services.catalog.field_types import DATATYPE_NAMES
 from services.catalog.guides import (
-    DATATYPE_LABELS,
     GUIDE_LABELS,
     FieldInput,
     ServiceInput,
@@ -159,7 +159,7 @@ class FieldRowForm(Form):
     code = StringField(_l("字段编码"))
     label = StringField(_l("字段名称"))
     datatype = SelectField(
-        _l("数据类型"), choices=label_choices(DATATYPE_LABELS.items()), default="string", validate_choice=False
+        _l("数据类型"), choices=label_choices(DATATYPE_NAMES.items()), default="string", validate_choice=False
     )
     required = BooleanField(_l("必填"))
     description = StringField(_l("填写说明"))

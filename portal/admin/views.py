@@ -45,6 +45,7 @@ from services.catalog import bundles as admin_bundles
 from services.catalog import bureaus as admin_bureaus
 from services.catalog import guides as admin_guides
 from services.catalog import records as catalog
+from services.catalog.field_types import DATATYPE_NAMES
 from services.core.errors import NotFound, ServiceError, ValidationFailed
 from services.core.roles import ADMINS
 from services.requests import routing_admin as admin_routing
@@ -236,7 +237,7 @@ def _render_service(form: ServiceForm, service=None, note: str = "", status: int
         service=service,
         errors=errors,
         note=note,
-        datatypes=labels(admin_guides.DATATYPE_LABELS),
+        datatypes=labels(DATATYPE_NAMES),
         statuses=labels(admin_guides.STATUS_LABELS),
         **ctx,
     ), (status or (422 if errors else 200))
@@ -315,12 +316,19 @@ def service_delete(code: str):
 @bp.get("/rules")
 @login_required(ADMIN)
 def rules():
+    rows = admin_routing.list_rules(db.session)
+    services = {s.code: s for s in admin_guides.service_choices(db.session)}
+    used = {(r.rule.conditions or {}).get("field", {}).get("code") for r in rows} - {None}
+    fields = {f.code: f for s in services.values() if used for f in s.fields if f.code in used}
     return render_template(
         "admin/rules.html",
-        rows=admin_routing.list_rules(db.session),
+        rows=rows,
         labels=labels(admin_routing.CONDITION_LABELS),
         industries=labels(dict(reference.INDUSTRIES)),
         sizes=labels(dict(reference.SIZES)),
+        categories={c.code: c for c in admin_bureaus.known_categories(db.session)},
+        services=services,
+        fields=fields,
     )
 
 
@@ -423,6 +431,7 @@ def rule_test():
         errors=errors,
         selected=selected,
         labels=labels(admin_routing.CONDITION_LABELS),
+        datatypes=labels(DATATYPE_NAMES),
     ), (422 if errors or error else 200)
 
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from portal.access import ENTERPRISE, token_required
 from portal.api import bp
 from portal.api.body import json_body
+from portal.api.tickets import service_dues
 from portal.errors import api_error
 from portal.extensions import db
 from services import policy
@@ -28,13 +29,15 @@ def request_json(req, user) -> dict:
         "tickets": [{
             "number": t.number, "bureau": t.bureau.code, "bureau_name": t.bureau.name, "status": t.status,
             "due_date": t.due_date.isoformat() if t.due_date else None,
-            "service_codes": [i.service.code for i in t.items],
+            "service_codes": [i.service.code for i in t.items], "service_dues": service_dues(t),
+            "info_due": t.info_due.isoformat() if t.info_due else None,
             **({"routing_reason": t.routing_reason} if policy.can_read_routing(user, t) else {}),
         } for t in req.tickets],
         "attachments": [{"name": a.original_name, "size": a.size, "mime_type": a.mime_type,
                          "url": url_for("requests.attachment", attachment_id=a.id, _external=True)}
                         for a in policy.visible_attachments(user, req)],
         "timeline": [{"at": e.created_at.isoformat(), "kind": e.kind, "ticket": e.ticket.number if e.ticket else None,
+                      "bureau": e.bureau.code if e.bureau else None,
                       "from_status": e.from_status, "to_status": e.to_status, "message": e.message,
                       "public": e.public} for e in policy.visible_events(user, req)],
     }

@@ -18,6 +18,11 @@ from services.tickets import queue as queuesvc
 from services.tickets import ratings, workdays
 
 
+def service_dues(t) -> dict[str, str | None]:
+    """Each requested service's own handling deadline, by service code."""
+    return {i.service.code: i.due_date.isoformat() if i.due_date else None for i in t.items}
+
+
 def ticket_json(t, due_state: str | None = None) -> dict:
     return {
         "number": t.number, "request": t.request.number, "status": t.status, "bureau": t.bureau.code,
@@ -26,6 +31,7 @@ def ticket_json(t, due_state: str | None = None) -> dict:
         "created_at": t.created_at.isoformat(),
         "accept_due": t.accept_due.isoformat() if t.accept_due else None,
         "due_date": t.due_date.isoformat() if t.due_date else None,
+        "service_dues": service_dues(t), "info_due": t.info_due.isoformat() if t.info_due else None,
         "due_state": due_state, "routing_reason": t.routing_reason,
         "co_handlers": [c.bureau.code for c in t.co_handlers],
     }

@@ -19,7 +19,7 @@ from services.core.clock import local_today, utcnow
 from services.core.errors import ValidationFailed
 from services.stats import enterprise as statistics_enterprise
 from services.stats import export as statistics_export
-from services.stats.filters import bureau_choices
+from services.stats.filters import DEFAULT_MONTHS, MAX_SPAN_YEARS, bureau_choices, default_range
 from services.stats.performance import parse_year, public_performance, public_years
 from services.stats.reports import Report, dashboard_report
 from services.stats.tables import report_tables
@@ -69,8 +69,11 @@ def _page(raw: dict[str, str], own_bureau_only: bool, report=None, errors=None, 
         seconds = dashboard_cache_seconds(current_app)
         extra = dict(tables=report_tables(report), charts=_charts(report), export_args=args,
                      cache_minutes=max(1, round(seconds / 60)) if seconds > 0 else 0)
+    start, end = default_range(report.today if report is not None else local_today())
+    defaults = {"from": start, "to": end, "months": DEFAULT_MONTHS, "before": DEFAULT_MONTHS - 1,
+                "years": MAX_SPAN_YEARS}
     return render_template("dashboard/index.html", report=report, errors=errors or {}, raw=raw, user=user,
-                           own_bureau_only=own_bureau_only,
+                           own_bureau_only=own_bureau_only, defaults=defaults,
                            bureaus=[] if own_bureau_only else bureau_choices(db.session), **extra), status
 
 

@@ -10,6 +10,17 @@ from portal.public import bp
 from portal.public.cache import cached_page
 from services.catalog import directory
 from services.catalog.directory import BadQuery
+from services.core.errors import ServiceError
+from services.requests import routing
+
+
+def _joint_office():
+    """The joint office (its name and phone are offered where a visitor may not find a service),
+    or None while none is set up."""
+    try:
+        return routing.joint_office(db.session)
+    except ServiceError:
+        return None
 
 
 @bp.get("/")
@@ -17,7 +28,7 @@ from services.catalog.directory import BadQuery
 @cached_page
 def home():
     overview = directory.overview(db.session, current_app.config["POPULAR_SERVICES"])
-    return render_template("public/home.html", overview=overview)
+    return render_template("public/home.html", overview=overview, joint_office=_joint_office())
 
 
 @bp.get("/categories/<code>")
@@ -78,4 +89,5 @@ def search_page():
                                           page=query.page, per_page=query.per_page)
     categories, bureaus_by_code = directory.lookup_names(db.session)
     return render_template("public/search.html", query=query, found=found, notice=notice,
-                           categories_by_code=categories, bureaus_by_code=bureaus_by_code)
+                           categories_by_code=categories, bureaus_by_code=bureaus_by_code,
+                           joint_office=_joint_office() if not found.result.total else None)

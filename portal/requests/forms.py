@@ -18,8 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.formtools import choices
-from services.requests.fields import MAX_DESCRIPTION, FieldGroup
+from portal.formtools import choices, order_fields
+from services.requests.fields import MAX_DESCRIPTION, FieldGroup, sections
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -52,33 +52,38 @@ def build_apply_form(groups: list[FieldGroup], **kwargs) -> ApplyBase:
 
     for g in groups:
         f = g.field
-        label = f.label
-        validators = [Optional()]
+        label, datatype = g.label or f.label, g.datatype or f.datatype
+        validators = [Optional()]  # services.requests.fields checks the answers, every one at once
         render = {}
         field: Field
-        if f.datatype == "text":
+        if datatype == "text":
             field = TextAreaField(label, validators=validators, description=f.description)
-        elif f.datatype == "number":
+        elif datatype == "number":
             render = {"inputmode": "decimal"}
             field = StringField(label, validators=validators, description=f.description, render_kw=render)
-        elif f.datatype == "datetime":
+        elif datatype == "datetime":
             field = StringField(label, validators=validators, description=f.description,
                                 render_kw={"type": "date"})
-        elif f.datatype == "singlevaluelist":
+        elif datatype == "singlevaluelist":
             pairs = [(v["key"], v["name"]) for v in f.values]
             if len(pairs) <= 4:
                 field = RadioField(label, choices=choices(pairs), validators=validators, description=f.description,
                                    validate_choice=False)
             else:
-                field = SelectField(label, choices=choices(pairs, "请选择"), validators=validators,
+                field = SelectField(label, choices=choices(pairs, _l("请选择")), validators=validators,
                                     description=f.description, validate_choice=False)
-        elif f.datatype == "multivaluelist":
+        elif datatype == "multivaluelist":
             field = MultiCheckboxField(label, choices=choices((v["key"], v["name"]) for v in f.values),
                                        validators=validators, description=f.description, validate_choice=False)
         else:
             field = StringField(label, validators=validators, description=f.description)
         setattr(ApplyForm, g.name, field)
-    return ApplyForm(**kwargs)
+    form = ApplyForm(**kwargs)
+    services = list({s.code: s for g in groups for s in g.services}.values())
+    shared, own = sections(groups, services)
+    order_fields(form, [g.name for g in shared] + [g.name for _, gs in own for g in gs]
+                 + ["description", "contact_name", "contact_mobile", "contact_email"])  # as apply.html shows them
+    return form
 
 
 class ConfirmForm(FlaskForm):

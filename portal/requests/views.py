@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from portal.access import ENTERPRISE, login_required, public
 from portal.errors import REFUSED
 from portal.extensions import db, limiter, search
-from portal.formtools import show_errors, text
+from portal.formtools import show_errors, text, validate_all
 from portal.params import MAX_PAGE, parse_int
 from portal.requests import bp
 from portal.requests.forms import (
@@ -40,7 +40,7 @@ from services.requests import actions as request_actions
 from services.requests import fields as request_fields
 from services.requests import reading, uploads
 from services.requests import submission as reqsvc
-from services.tickets import ratings, workflow
+from services.tickets import deadlines, ratings, workdays, workflow
 
 SELECTION_KEYS = ("services", "bundle")
 
@@ -58,12 +58,7 @@ def _selection(source: MultiDict):
 
 
 def _attributes(form, groups) -> dict[str, dict]:
-    attributes: dict[str, dict] = {}
-    for g in groups:
-        value = form[g.name].data
-        for s in g.services:
-            attributes.setdefault(s.code, {})[g.field.code] = value
-    return attributes
+    return request_fields.attributes(groups, {g.name: form[g.name].data for g in groups})
 
 
 def _submission(form, groups, services, bundle, files=()) -> reqsvc.Submission:
@@ -76,8 +71,13 @@ def _submission(form, groups, services, bundle, files=()) -> reqsvc.Submission:
 
 
 def _show_service_errors(form, groups, exc: ValidationFailed) -> None:
-    names = {f"attributes.{s.code}.{g.field.code}": g.name for g in groups for s in g.services}
-    show_errors(form, translated(ValidationFailed({names.get(k, k): v for k, v in exc.fields.items()})))
+    show_errors(form, translated(ValidationFailed(request_fields.group_problems(groups, exc.fields))))
+
+
+def _render_apply(form, groups, services, bundle, status: int = 200):
+    shared, own = request_fields.sections(groups, services)
+    return render_template("requests/apply.html", form=form, groups=groups, services=services, bundle=bundle,
+                           shared=shared, own=own), status
 
 
 def _selection_or_error(source: MultiDict):
@@ -104,9 +104,16 @@ class _Posted:
     def submission(self, files=()) -> reqsvc.Submission:
         return _submission(self.form, self.groups, self.services, self.bundle, files)
 
+    def problems(self) -> dict[str, str]:
+        """What prepare would refuse in these answers (nothing is written), by form field."""
+        try:
+            reqsvc.prepare(db.session, _user(), self.submission())
+        except ValidationFailed as exc:
+            return request_fields.group_problems(self.groups, exc.fields)
+        return {}
+
     def render_form(self, status: int = 200):
-        return render_template("requests/apply.html", form=self.form, groups=self.groups, services=self.services,
-                               bundle=self.bundle), status
+        return _render_apply(self.form, self.groups, self.services, self.bundle, status)
 
     def render_preview(self, prepared, status: int = 200, upload_error: str | None = None):
         return render_template("requests/preview.html", prepared=prepared, form=self.form, groups=self.groups,
@@ -132,7 +139,7 @@ def apply():
     e = _user().enterprise
     form = build_apply_form(groups, data={"idempotency_key": new_key(), "contact_name": e.contact_name,
                                           "contact_mobile": e.mobile, "contact_email": e.email})
-    return render_template("requests/apply.html", form=form, groups=groups, services=services, bundle=bundle)
+    return _render_apply(form, groups, services, bundle)
 
 
 @bp.post("/apply")
@@ -144,7 +151,7 @@ def preview():
         return problem
     if request.form.get("edit"):  # "返回修改" from the preview: the same answers, editable again
         return posted.render_form()
-    if posted.form.validate_on_submit():
+    if validate_all(posted.form, posted.problems):  # every problem at once, the service fields' too
         try:
             prepared = reqsvc.prepare(db.session, _user(), posted.submission())
         except ValidationFailed as exc:
@@ -164,7 +171,7 @@ def confirm():
     posted, problem = _posted()
     if problem:
         return problem
-    if not posted.form.validate_on_submit():
+    if not validate_all(posted.form, posted.problems):
         return posted.render_form(422)
     sub = posted.submission(request.files.getlist("attachments"))
     try:
@@ -199,16 +206,26 @@ def need():
     e = _user().enterprise
     form = NeedForm(data=None if request.method == "POST" else {
         "idempotency_key": new_key(), "contact_name": e.contact_name, "contact_mobile": e.mobile,
-        "contact_email": e.email})
+        "contact_email": e.email, "description": (request.args.get("q") or "")[:200]})
     suggestions = None
-    if form.validate_on_submit():
-        if request.form.get("action") == "send":
-            sub = reqsvc.Submission(description=text(form.description), contact_name=text(form.contact_name),
-                                    contact_mobile=text(form.contact_mobile),
-                                    contact_email=form.contact_email.data or "",
-                                    idempotency_key=form.idempotency_key.data or "")
+    sending = request.form.get("action") == "send"
+
+    def sub() -> reqsvc.Submission:
+        return reqsvc.Submission(description=text(form.description), contact_name=text(form.contact_name),
+                                 contact_mobile=text(form.contact_mobile), contact_email=form.contact_email.data or "",
+                                 idempotency_key=form.idempotency_key.data or "")
+
+    def problems() -> dict[str, str]:
+        try:
+            reqsvc.prepare(db.session, _user(), sub(), need=True)
+        except ValidationFailed as exc:
+            return exc.fields
+        return {}
+
+    if validate_all(form, problems if sending else None):
+        if sending:
             try:
-                req, created = reqsvc.submit(db.session, _user(), sub, current_app.config["UPLOAD_DIR"], need=True)
+                req, created = reqsvc.submit(db.session, _user(), sub(), current_app.config["UPLOAD_DIR"], need=True)
             except ValidationFailed as exc:
                 show_errors(form, translated(exc))
             else:
@@ -218,7 +235,8 @@ def need():
                           "success")
                 return redirect(url_for("requests.detail", number=req.number))
         else:
-            suggestions = directory.search_services(db.session, search.index, text(form.description),
+            # The whole need, every meaningful word OR-ed, ranked by the search engine (search_index/needs.py).
+            suggestions = directory.search_services(db.session, search.index.needs, text(form.description),
                                                     per_page=5).hits
     return render_template("requests/need.html", form=form, suggestions=suggestions), (422 if form.errors else 200)
 
@@ -246,8 +264,13 @@ def _render_detail(req, status: int = 200, info_errors: dict | None = None, with
     user = _user()
     rating_rounds = {t.id: ratings.next_round(db.session, t) for t in req.tickets
                      if t.status == workflow.COMPLETED} if user.role == "enterprise" else {}
+    calendar = workdays.Calendar.from_session(db.session)
+    public = [e for e in req.events if e.public]
     return render_template("requests/detail.html", req=req, user=user,
                            events=policy.visible_events(user, req), workflow=workflow,
+                           standings={t.id: reading.standing_of(t, public) for t in req.tickets},
+                           pauses={t.id: deadlines.pause_of(calendar, t) for t in req.tickets},
+                           info_asks=reading.info_requests(req),
                            withdraw_form=WithdrawForm(), info_form=InfoForm(), rating_form=RatingForm(),
                            can_withdraw=request_actions.can_withdraw(user, req), info_errors=info_errors or {},
                            withdraw_error=withdraw_error, rating_rounds=rating_rounds,

@@ -56,7 +56,7 @@ def queue():
     except ServiceError as exc:
         error = refusal(exc)
     bureaus = db.session.scalars(select(Bureau).order_by(Bureau.position)).all()
-    return render_template("staff/queue.html", page=page, error=error, notice=notice, statuses=workflow.LABELS,
+    return render_template("staff/queue.html", page=page, error=error, notice=notice, status_choices=workflow.LABELS,
                            bureaus=bureaus, user=user), (400 if error else 200)
 
 
@@ -90,6 +90,8 @@ def _render_ticket(ticket, status: int = 200, form_error: str | None = None, fai
         "staff/ticket.html", ticket=ticket, req=ticket.request, forms=forms, user=user,
         claim_form=ClaimForm(data={"version": ticket.version}), assign_form=assign_form, canned=canned,
         due_state=tickets.due_state(calendar, ticket), warnings=calendar.warnings(), form_error=form_error,
+        pause=tickets.pause_of(calendar, ticket),
+        item_states={i.id: tickets.item_due_state(calendar, ticket, i) for i in ticket.items},
         failed_action=failed_action, ratings=ratings.ratings_of(db.session, ticket),
         can_act=policy.can_act_on_ticket(user, ticket)), status
 
@@ -113,11 +115,16 @@ def act(number: str, action: str):
         files=tuple(uploads.Incoming(f.filename or "", f.stream)
                     for f in request.files.getlist(f"{action}-attachments") if f.filename))
     try:
-        tickets.perform(db.session, _user(), number, data, upload_dir=current_app.config["UPLOAD_DIR"])
+        done = tickets.perform(db.session, _user(), number, data, upload_dir=current_app.config["UPLOAD_DIR"])
     except REFUSED as exc:
         db.session.expire_all()
         return _render_ticket(_ticket_or_404(number), exc.status, refusal(exc), action)
-    flash(_("已完成：%(label)s。", label=workflow.ACTIONS[action].label), "success")
+    label = workflow.ACTIONS[action].label
+    if not policy.can_see_ticket(_user(), done):  # e.g. transferred out of this bureau
+        flash(_("已完成：%(label)s。办件 %(number)s 已交由%(bureau)s办理，不再在本单位的队列中。",
+                label=label, number=number, bureau=done.bureau.name), "success")
+        return redirect(url_for("staff.queue"))
+    flash(_("已完成：%(label)s。", label=label), "success")
     return redirect(url_for("staff.ticket", number=number))
 
 

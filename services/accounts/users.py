@@ -39,6 +39,14 @@ COMMON_PASSWORDS = {"12345678", "123456789", "password", "password1", "qwerty123
 
 USERNAME_RULE = N_("用户名 3–64 位，只能包含字母、数字、点、下划线和连字符")
 USERNAME_TAKEN = N_("该用户名已被使用")
+USCC_TAKEN = N_("该统一社会信用代码已注册，请直接登录；如忘记密码，请用“找回密码”重设。")
+
+# The password rule: check_password enforces it and the forms' hint is password_rule(), so the
+# hint can never promise less than is checked.
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+PASSWORD_RULE = N_("%(min)s–%(max)s 位，须同时包含字母和数字；不能用常见密码（如 12345678、abc12345、password1），"
+                   "也不能包含登录账号")
 
 
 class LoginRefused(ServiceError):
@@ -55,15 +63,25 @@ def _text(value: object, limit: int) -> str:
     return str(value or "").strip()[:limit]
 
 
+def password_rule() -> str:
+    """The password rule in words (a Text), as the forms show it next to the password field."""
+    return _msg(PASSWORD_RULE, min=PASSWORD_MIN, max=PASSWORD_MAX)
+
+
 def check_password(password: str, *, username: str = "", fields: dict[str, str], key: str = "password") -> None:
-    if len(password) < 8:
+    """Put what is wrong with `password` under `key`: exactly the rule password_rule() states."""
+    password = password or ""
+    # The two texts name PASSWORD_MIN and PASSWORD_MAX (tests/accounts/test_all_errors.py checks they agree).
+    if len(password) < PASSWORD_MIN:
         fields[key] = _msg(N_("密码至少 8 位"))
-    elif len(password) > 128:
+    elif len(password) > PASSWORD_MAX:
         fields[key] = _msg(N_("密码不能超过 128 位"))
     elif not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
         fields[key] = _msg(N_("密码需同时包含字母和数字"))
-    elif password.lower() in COMMON_PASSWORDS or (username and username.lower() in password.lower()):
-        fields[key] = _msg(N_("密码太容易被猜到，请换一个"))
+    elif password.lower() in COMMON_PASSWORDS:
+        fields[key] = _msg(N_("这是常见密码，很容易被猜到，请换一个"))
+    elif username and username.lower() in password.lower():
+        fields[key] = _msg(N_("密码不能包含登录账号"))
 
 
 def normalise_email(value: str, fields: dict[str, str], key: str = "email", required: bool = True) -> str:
@@ -129,20 +147,44 @@ def _check_profile(p: EnterpriseProfile, fields: dict[str, str]) -> EnterprisePr
                              normalise_email(p.email, fields), township, industry, size)
 
 
+def profile_problems(profile: EnterpriseProfile) -> dict[str, str]:
+    """Every problem with an enterprise profile (the USCC aside), by field: nothing is written."""
+    fields: dict[str, str] = {}
+    _check_profile(profile, fields)
+    fields.pop("uscc", None)
+    return fields
+
+
+def _check_registration(session: Session, profile: EnterpriseProfile, password: str, username: str | None,
+                        fields: dict[str, str]) -> tuple[EnterpriseProfile, str]:
+    p = _check_profile(profile, fields)
+    username = (username or p.uscc).strip()
+    own_code = username == p.uscc  # the login is the USCC: the enterprise never chose a user name
+    if not own_code and not USERNAME_RE.match(username):
+        fields["username"] = _msg(USERNAME_RULE)
+    check_password(password, username=username, fields=fields)
+    if "uscc" not in fields and session.scalar(select(Enterprise.id).where(Enterprise.uscc == p.uscc)):
+        fields["uscc"] = _msg(USCC_TAKEN)
+    key = "uscc" if own_code else "username"
+    if key not in fields and username and session.scalar(
+            select(User.id).where(func.lower(User.username) == username.lower())):
+        fields[key] = _msg(USCC_TAKEN if own_code else USERNAME_TAKEN)
+    return p, username
+
+
+def registration_problems(session: Session, profile: EnterpriseProfile, password: str,
+                          username: str | None = None) -> dict[str, str]:
+    """Every problem register_enterprise would report, by field, without writing anything."""
+    fields: dict[str, str] = {}
+    _check_registration(session, profile, password, username, fields)
+    return fields
+
+
 def register_enterprise(session: Session, profile: EnterpriseProfile, password: str,
                         username: str | None = None) -> User:
     """Create an enterprise and its first account (login name defaults to the USCC)."""
     fields: dict[str, str] = {}
-    p = _check_profile(profile, fields)
-    username = (username or p.uscc).strip()
-    if username != p.uscc and not USERNAME_RE.match(username):
-        fields["username"] = _msg(USERNAME_RULE)
-    check_password(password, username=username, fields=fields)
-    if "uscc" not in fields and session.scalar(select(Enterprise.id).where(Enterprise.uscc == p.uscc)):
-        fields["uscc"] = _msg(N_("该统一社会信用代码已注册。如忘记密码，请使用“找回密码”。"))
-    if "username" not in fields and session.scalar(
-            select(User.id).where(func.lower(User.username) == username.lower())):
-        fields["username"] = _msg(USERNAME_TAKEN)
+    p, username = _check_registration(session, profile, password, username, fields)
     if fields:
         raise ValidationFailed(fields)
     enterprise = Enterprise(uscc=p.uscc, name=p.company, contact_name=p.contact_name, mobile=p.mobile,
@@ -261,11 +303,19 @@ def authenticate(session: Session, login: str, password: str, now: datetime | No
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def password_change_problems(user: User, current: str, new: str) -> dict[str, str]:
+    """Every problem change_password would report, by field (current_password, new_password)."""
     fields: dict[str, str] = {}
-    if not check_password_hash(user.password_hash, current or ""):
+    if not current:
+        fields["current_password"] = _msg(N_("请填写当前密码"))
+    elif not check_password_hash(user.password_hash, current):
         fields["current_password"] = _msg(N_("当前密码不正确"))
     check_password(new, username=user.username, fields=fields, key="new_password")
+    return fields
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    fields = password_change_problems(user, current, new)
     if fields:
         raise ValidationFailed(fields)
     with atomic(session):
@@ -296,7 +346,8 @@ def request_password_reset(session: Session, secret_key: str, login: str, reset_
                      "如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n")
 
 
-def reset_password(session: Session, secret_key: str, token: str, new_password: str) -> User:
+def _reset_user(session: Session, secret_key: str, token: str) -> User:
+    """The account a reset link is for; ServiceError when the link is expired, invalid or used."""
     try:
         data = _reset_serializer(secret_key).loads(token, max_age=RESET_MAX_AGE)
     except SignatureExpired:
@@ -306,8 +357,19 @@ def reset_password(session: Session, secret_key: str, token: str, new_password: 
     user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
     if user is None or data.get("fp") != _fingerprint(user):
         raise ServiceError(_msg(N_("重设密码链接已使用过或无效，请重新申请")))
+    return user
+
+
+def reset_problems(session: Session, secret_key: str, token: str, new_password: str) -> dict[str, str]:
+    """What is wrong with the new password for this reset link (ServiceError for a bad link)."""
     fields: dict[str, str] = {}
-    check_password(new_password, username=user.username, fields=fields)
+    check_password(new_password, username=_reset_user(session, secret_key, token).username, fields=fields)
+    return fields
+
+
+def reset_password(session: Session, secret_key: str, token: str, new_password: str) -> User:
+    user = _reset_user(session, secret_key, token)
+    fields = reset_problems(session, secret_key, token, new_password)
     if fields:
         raise ValidationFailed(fields)
     with atomic(session):

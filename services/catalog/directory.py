@@ -93,10 +93,14 @@ def related_services(session: Session, service: Service, limit: int = 4) -> list
 
 
 def bureaus_with_counts(session: Session) -> list[BureauCount]:
+    """Every bureau with its number of public services, for the directory: the joint office
+    first (it routes what no bureau's service covers), then the bureaus with services, then those
+    without (the directory shows them apart, with their contacts), each in the directory order."""
     counts = dict(session.execute(
         select(Service.bureau_id, func.count(Service.id)).where(*_public()).group_by(Service.bureau_id)).all())
     bureaus = session.scalars(select(Bureau).order_by(Bureau.joint_office.desc(), Bureau.position, Bureau.code))
-    return [BureauCount(b, counts.get(b.id, 0)) for b in bureaus]
+    rows = [BureauCount(b, counts.get(b.id, 0)) for b in bureaus]
+    return sorted(rows, key=lambda r: (not r.bureau.joint_office, r.count == 0))
 
 
 def get_bureau(session: Session, code: str) -> Bureau:

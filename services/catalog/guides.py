@@ -26,14 +26,6 @@ from services.core.texts import N_, Join, Text
 from services.core.transaction import atomic
 from services.models import Bundle, BundleService, Bureau, Category, RequestItem, Service, User
 
-DATATYPE_LABELS: dict[str, str] = {
-    "string": N_("单行文字（string）"),
-    "number": N_("数字（number）"),
-    "datetime": N_("日期时间（datetime）"),
-    "text": N_("多行文字（text）"),
-    "singlevaluelist": N_("单选列表（singlevaluelist）"),
-    "multivaluelist": N_("多选列表（multivaluelist）"),
-}
 STATUS_LABELS: dict[str, str] = {
     "published": N_("已发布"),
     "unpublished": N_("未发布"),

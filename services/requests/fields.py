@@ -22,6 +22,7 @@ MAX_STRING = 200
 REQUIRED = N_("此项为必填项")
 NOT_A_NUMBER = N_("应为数字")
 CHOOSE_FROM_LIST = N_("请从列表中选择")
+_PROBLEM = N_("%(label)s：%(message)s")  # a request field's problem, named by its label
 
 
 # --------------------------------------------------------------------------- request fields
@@ -80,7 +81,7 @@ def validate_attributes(service: Service, raw: dict[str, Any] | None, prefix: st
     for f in service.fields:
         value, problem = _clean_value(f, raw.get(f.code))
         if problem:
-            problems[f"{prefix}{f.code}"] = _msg(N_("%(label)s：%(message)s"), label=f.label, message=problem)
+            problems[f"{prefix}{f.code}"] = _msg(_PROBLEM, label=f.label, message=problem)
         elif value is not None:
             values[f.code] = value
     return values, problems
@@ -93,26 +94,70 @@ def display_value(f: ServiceField, value: Any) -> str:
     return names.get(value, str(value)) if value is not None else ""
 
 
+# Labels the catalog words differently for the same question (after _label_key's clean-up).
+SAME_MEANING: dict[str, str] = {
+    "申报产品名称": "产品名称",
+    "拟申报产品名称": "产品名称",
+    "申请产品名称": "产品名称",
+}
+# Datatypes that take the same answer: a short text fits a long one.
+_FAMILY = {"string": "text", "text": "text"}
+
+
+def _label_key(label: str) -> str:
+    key = re.sub(r"[\s:：]", "", label or "")
+    return SAME_MEANING.get(key, key)
+
+
 @dataclass
 class FieldGroup:
-    """A request field as the form shows it: once, even when several services of a bundle ask it."""
+    """A request field as the form shows it: once, even when several services of a bundle ask
+    it (a shared field). `members` pairs each service with its own field (whose code may
+    differ), so the one answer goes into every service's attributes under that service's code."""
 
     name: str
-    field: ServiceField
-    services: list[Service]
+    field: ServiceField  # the first service's: values and description
+    members: list[tuple[Service, ServiceField]]
+    label: str = ""
+    datatype: str = ""
+    required: bool = False
+
+    @property
+    def services(self) -> list[Service]:
+        return [s for s, _ in self.members]
+
+    @property
+    def shared(self) -> bool:
+        return len(self.members) > 1
+
+
+def _share_key(f: ServiceField) -> tuple:
+    """Fields with the same key ask the same question: the same label (or one SAME_MEANING maps
+    to it), a datatype taking the same answers and the same list of choices."""
+    return (_label_key(f.label), _FAMILY.get(f.datatype, f.datatype), tuple(v["key"] for v in f.values or []))
 
 
 def field_groups(services: list[Service]) -> list[FieldGroup]:
     groups: OrderedDict[tuple, FieldGroup] = OrderedDict()
     for s in services:
+        taken: set[tuple] = set()  # one service's two fields never merge with each other
         for f in s.fields:
-            key = (f.code, f.datatype, f.label, tuple(v["key"] for v in f.values or []))
+            key = _share_key(f)
+            if key in taken:
+                key = (*key, s.code, f.code)
+            taken.add(key)
             if key in groups:
-                groups[key].services.append(s)
+                g = groups[key]
+                g.members.append((s, f))
+                g.required = g.required or bool(f.required)
+                if f.datatype == "text":
+                    g.datatype = "text"  # room for the longest answer
             else:
-                groups[key] = FieldGroup("", f, [s])
+                groups[key] = FieldGroup("", f, [(s, f)], f.label, f.datatype, bool(f.required))
     used: set[str] = set()
     for g in groups.values():
+        if g.shared and _label_key(g.label) != g.label:
+            g.label = _label_key(g.label)  # the plain wording (产品名称, not 申报产品名称)
         name = f"f_{g.field.code}"
         if name in used:  # same code, different meaning in another service: keep them apart
             name = f"f_{g.services[0].code}_{g.field.code}"
@@ -120,3 +165,36 @@ def field_groups(services: list[Service]) -> list[FieldGroup]:
         g.name = name
     return list(groups.values())
 
+
+def sections(groups: list[FieldGroup], services: list[Service]) -> tuple[list[FieldGroup],
+                                                                            list[tuple[Service, list[FieldGroup]]]]:
+    """(shared fields, [(service, its own fields)]) in the services' order, for the form's headings."""
+    shared = [g for g in groups if g.shared]
+    own = [(s, [g for g in groups if not g.shared and g.services[0].code == s.code]) for s in services]
+    return shared, [(s, gs) for s, gs in own if gs]
+
+
+def attributes(groups: list[FieldGroup], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Answers by form field name -> attributes by service code and that service's field code;
+    a shared field's answer goes to every service that asks it."""
+    out: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        for s, f in g.members:
+            out.setdefault(s.code, {})[f.code] = answers.get(g.name)
+    return out
+
+
+def group_problems(groups: list[FieldGroup], problems: dict[str, str]) -> dict[str, str]:
+    """Problems keyed attributes.CODE.field (as prepare reports them) -> keyed by form field name,
+    worded with the field's label on the form; one message per field (a shared field's services
+    mostly say the same)."""
+    names = {f"attributes.{s.code}.{f.code}": g for g in groups for s, f in g.members}
+    out: dict[str, str] = {}
+    for key, message in problems.items():
+        g = names.get(key)
+        if g is None:
+            out.setdefault(key, message)
+            continue
+        inner = message.params.get("message") if isinstance(message, _msg) and message.msgid == _PROBLEM else None
+        out.setdefault(g.name, _msg(_PROBLEM, label=g.label, message=inner) if inner is not None else message)
+    return out

@@ -14,9 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.errors import ServiceError
+from services.core.texts import N_
 from services.models import Bureau, RoutingRule, Service
 
 CONDITION_KEYS = ("townships", "industries", "sizes", "services", "categories", "keywords", "field")
+#: The conditions as people read them (the admin's rule form, the rules list, the audit log).
+CONDITION_LABELS: dict[str, str] = {
+    "townships": N_("乡镇（街道）"),
+    "industries": N_("行业"),
+    "sizes": N_("企业规模"),
+    "services": N_("服务"),
+    "categories": N_("服务类别"),
+    "keywords": N_("关键词"),
+    "field": N_("申请字段"),
+}
 
 
 @dataclass

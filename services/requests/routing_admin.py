@@ -24,15 +24,7 @@ from services.models import Bureau, Category, RoutingRule, Service, ServiceField
 from services.requests import routing
 
 CONDITION_KEYS = routing.CONDITION_KEYS
-CONDITION_LABELS: dict[str, str] = {
-    "townships": N_("乡镇（街道）"),
-    "industries": N_("行业"),
-    "sizes": N_("企业规模"),
-    "services": N_("服务"),
-    "categories": N_("服务类别"),
-    "keywords": N_("关键词"),
-    "field": N_("申请字段"),
-}
+CONDITION_LABELS = routing.CONDITION_LABELS
 LIST_KEYS = ("townships", "industries", "sizes", "services", "categories")
 MAX_PRIORITY = 9999
 MAX_KEYWORDS = 50

@@ -33,6 +33,9 @@ TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)),
 }
 ALLOWED_TEXT = N_("PDF、JPG、PNG、Word（.docx）、Excel（.xlsx）")
+# What a user means by each extension, to say "the content is not a …" for a file that only has the name.
+KIND_NAMES: dict[str, str] = {"pdf": N_("PDF"), "jpg": N_("JPG 图片"), "png": N_("PNG 图片"),
+                              "docx": N_("Word（.docx）"), "xlsx": N_("Excel（.xlsx）")}
 
 
 class UploadTooLarge(ValidationFailed):
@@ -110,11 +113,16 @@ def check(files: list[Incoming], already: int = 0) -> list[tuple[Incoming, bytes
             problems.append(_msg(N_("“%(name)s”是空文件"), name=name))
             continue
         kind = sniff(data[:16], data)
+        ext = os.path.splitext(name)[1].lower()
+        claimed = next((k for k, (_mime, exts) in TYPES.items() if ext in exts), None)
+        if kind is None and claimed is not None:  # named .pdf, .docx …, but the bytes are something else
+            problems.append(_msg(N_("“%(name)s”的文件内容不是 %(kind)s（可能已损坏，或只是改了扩展名），"
+                                    "请上传真正的 %(kind)s 文件"), name=name, kind=_msg(KIND_NAMES[claimed])))
+            continue
         if kind is None:
             problems.append(_msg(N_("“%(name)s”不是允许的文件类型（只接受 %(types)s）"), name=name,
                                   types=_msg(ALLOWED_TEXT)))
             continue
-        ext = os.path.splitext(name)[1].lower()
         if ext not in TYPES[kind][1]:
             problems.append(_msg(N_("“%(name)s”的内容是 %(kind)s 文件，与扩展名“%(ext)s”不符"), name=name,
                                   kind=kind.upper(), ext=ext or _msg(N_("无"))))

@@ -62,6 +62,13 @@ def default_from(to: date, months: int = DEFAULT_MONTHS) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The range the statistics pages count when no date is given: the current month and the
+    ``DEFAULT_MONTHS - 1`` whole months before it, up to today (Beijing date)."""
+    today = today or local_today()
+    return default_from(today), today
+
+
 def _parse_day(raw: str | date | None, field: str, label: str, errors: dict[str, str]) -> date | None:
     if raw is None or isinstance(raw, date):
         return raw
@@ -83,7 +90,8 @@ def parse_filter(session: Session, date_from: str | date | None = None, date_to:
                  bureau: str | None = None, *, today: date | None = None) -> StatsFilter:
     """Check the filters of the statistics pages and exports.
 
-    Empty dates default to the last 12 whole months up to today. Raises ValidationFailed with a
+    Empty dates default to ``default_range``: this month and the 11 whole months before it, up
+    to today (an empty start alone: the 12 months up to the end given). Raises ValidationFailed with a
     Chinese message under ``from``, ``to`` and/or ``bureau`` for an unreadable date, a start after
     the end, a range over 5 years, or an unknown bureau code.
     """

@@ -25,10 +25,19 @@ from services.core.texts import Text as _msg
 from services.core.transaction import atomic
 from services.models import Attachment, Bureau, CoHandler, Request, RequestItem, Ticket, TicketEvent, User
 from services.requests import routing, uploads
-from services.tickets import notify, workdays, workflow
+from services.tickets import deadlines, notify, workdays, workflow
+from services.tickets.deadlines import (  # noqa: F401 - the deadlines, re-exported for the workbench's users
+    ACCEPT_WITHIN_DAYS,
+    TRIAGE_TIME_LIMIT_DAYS,
+    accept_due_for,
+    due_state,
+    item_due_state,
+    pause_of,
+    promised_days,
+    refresh_due_date,
+    resume,
+)
 
-ACCEPT_WITHIN_DAYS = 2          # 签收 within 2 working days of submission
-TRIAGE_TIME_LIMIT_DAYS = 5      # a free-text need at the joint office
 MAX_MESSAGE = 5000
 STALE = N_("该办件刚刚已被他人更新，您的操作没有保存。请查看最新状态后再操作。")
 
@@ -42,39 +51,6 @@ def get_ticket(session: Session, user: User, number: str) -> Ticket:
     if ticket is None or not policy.can_see_ticket(user, ticket):
         raise NotFound(_msg(N_("没有找到这个办件")))
     return ticket
-
-
-# --------------------------------------------------------------------------- deadlines
-def promised_days(ticket: Ticket) -> int:
-    days = [i.service.time_limit_days for i in ticket.items]
-    return max(days) if days else TRIAGE_TIME_LIMIT_DAYS
-
-
-def accept_due_for(calendar: workdays.Calendar, submitted: date) -> date:
-    return calendar.add_workdays(submitted, ACCEPT_WITHIN_DAYS)
-
-
-def refresh_due_date(calendar: workdays.Calendar, ticket: Ticket) -> None:
-    if ticket.accepted_at is not None:
-        ticket.due_date = workdays.due_date(calendar, local_date(ticket.accepted_at), promised_days(ticket),
-                                            ticket.paused_days)
-
-
-def due_state(calendar: workdays.Calendar, ticket: Ticket, today: date | None = None) -> str:
-    """overdue / due_soon / on_time for the deadline that applies now (acceptance, then handling)."""
-    today = today or local_today()
-    if ticket.status in workflow.CLOSED or ticket.status == workflow.NEED_INFO:
-        return "on_time"  # closed, or the clock is stopped
-    due = ticket.accept_due if ticket.status in statuses.AWAITING_ACCEPTANCE else ticket.due_date
-    return workdays.status_of(calendar, due, today, done=False)
-
-
-def resume(calendar: workdays.Calendar, ticket: Ticket, today: date | None = None) -> None:
-    """The enterprise answered a 补正 notice: the working days it took extend the deadline."""
-    if ticket.paused_at is not None:
-        ticket.paused_days += calendar.workdays_between(local_date(ticket.paused_at), today or local_today())
-        ticket.paused_at = None
-    refresh_due_date(calendar, ticket)
 
 
 # --------------------------------------------------------------------------- actions
@@ -225,13 +201,18 @@ def _start_clock(step: Step) -> None:
     ticket.accepted_at = step.now
     refresh_due_date(step.calendar, ticket)
     assert ticket.due_date is not None  # set from accepted_at
-    step.text = step.message or f"已签收受理，办理期限 {ticket.due_date.isoformat()}"
+    dues = {i.due_date for i in ticket.items}
+    if len(dues) > 1:  # services promised different times: each one's date
+        when = "；".join(f"{i.service.name} {i.due_date.isoformat()}" for i in ticket.items if i.due_date)
+    else:
+        when = ticket.due_date.isoformat()
+    step.text = step.message or f"已签收受理，办理期限 {when}"
 
 
 @_effect("stop_clock")
 def _stop_clock(step: Step) -> None:
-    """补正 asked for: the clock stops until the enterprise answers."""
-    step.ticket.paused_at = step.now
+    """补正 asked for: the clock stops until the enterprise answers (by a set day)."""
+    deadlines.stop(step.calendar, step.ticket, local_date(step.now), step.now)
 
 
 @_effect("resume_clock")
@@ -261,10 +242,7 @@ def _transfer(step: Step) -> None:
     step.text = f"由{ticket.bureau.short_name}转办至{target.short_name}：{step.message}"
     ticket.bureau = target
     ticket.assignee_id = None
-    ticket.accepted_at = None
-    ticket.due_date = None
-    ticket.paused_at = None
-    ticket.paused_days = 0
+    deadlines.clear(ticket)
     ticket.accept_due = accept_due_for(step.calendar, local_date(step.now))
     ticket.routing_reason = f"{ticket.routing_reason}；转办：{step.message}"
 

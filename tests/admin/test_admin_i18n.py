@@ -88,7 +88,7 @@ def test_home_in_english(en):
     assert main.h1.get_text(strip=True) == "Administration"
     assert texts(main, ".admin-nav a") == [
         "Overview", "Bureaus", "Categories", "Services", "Routing rules", "Routing test", "Bundles",
-        "Accounts", "Holidays", "Audit log",
+        "Accounts", "Holidays", "Audit log", "Local mailbox",
     ]
     assert "Recent changes" in texts(main, "h2")
     assert "Days adjusted this year: 0" in main.get_text()
@@ -226,7 +226,9 @@ def test_holidays_and_audit_in_english_with_flash(en):
     main = english(en, "/admin/audit")
     assert main.h1.get_text(strip=True) == "Audit log"
     assert main.select_one(".result-count").get_text(strip=True) == "Entries: 1"
-    assert texts(main, "thead th") == ["Item", "Before", "After"]
+    assert texts(main, "ul.audit-changes .audit-field") == ["Date", "This day is", "Description"]
+    assert texts(main, "ul.audit-changes .audit-values") == ["2026-06-15", "A holiday (not a working day)",
+                                                             "County day"]
 
 
 def test_chinese_stays_the_default(admin_client):
@@ -305,14 +307,13 @@ def test_services_statuses_data_types_and_refusals_in_english(en):
     main = english(en, "/admin/services/JL-001", data=("h1",))
     assert main.select_one(".admin-status-box .status").get_text(strip=True) == "Published"
     assert options(main, "#fields-0-datatype") == [
-        "Single line of text (string)", "Number (number)", "Date and time (datetime)",
-        "Several lines of text (text)", "Single-choice list (singlevaluelist)",
-        "Multiple-choice list (multivaluelist)",
+        "Single line of text", "Several lines of text", "Number", "Date", "Single-choice list",
+        "Multiple-choice list",
     ]
-    assert main.select_one("#fields-1-datatype option[selected]").get_text() == "Single-choice list (singlevaluelist)"
+    assert main.select_one("#fields-1-datatype option[selected]").get_text() == "Single-choice list"
 
     main = english(en, "/admin/services/new")
-    assert main.select_one("#fields-0-datatype option[selected]").get_text() == "Single line of text (string)"
+    assert main.select_one("#fields-0-datatype option[selected]").get_text() == "Single line of text"
     data = {"code": "JL-001", "name": "x", "category": "metrology", "bureau": "amr"}
     response = post_form(en, "/admin/services/new", data)
     assert response.status_code == 422
@@ -428,7 +429,10 @@ def test_bureau_refusal_in_english(en):
 
 
 def changes(entry) -> list[list[str]]:
-    return [[cell.get_text(" ", strip=True) for cell in tr.select("th, td")] for tr in entry.select("tbody tr")]
+    """Each change as [label, value] (a new or deleted record) or [label, before, after]."""
+    return [[li.select_one(".audit-field").get_text(" ", strip=True),
+             *[v.get_text(" ", strip=True) for v in li.select(".audit-before, .audit-after")]]
+            for li in entry.select("ul.audit-changes li")]
 
 
 def test_audit_log_labels_and_values_in_english(app, en):
@@ -450,10 +454,10 @@ def test_audit_log_labels_and_values_in_english(app, en):
     assert headings[1].startswith(f"Routing rule created 1 · {RULE['name']}")
     assert headings[2:] == ["Holiday adjustment changed 2026-06-15", "Holiday adjustment created 2026-06-15"]
     rule_rows = changes(entries[1])
-    assert ["Active active", "", "Yes"] in rule_rows and ["Name name", "", RULE["name"]] in rule_rows
+    assert ["Active", "Yes"] in rule_rows and ["Name", RULE["name"]] in rule_rows
     assert changes(entries[2]) == [
-        ["Working day is_workday", "No", "Yes"],
-        ["Description note", "(empty)", "County day"],
+        ["This day is", "Before A holiday (not a working day)", "After A working day (make-up working day)"],
+        ["Description", "Before (empty)", "After County day"],
     ]
     main = english(en, "/admin/audit?entity=routing_rule")
     assert main.select_one("#entity option[selected]").get_text() == "Routing rule"
@@ -480,13 +484,13 @@ def test_services_labels_stay_chinese_by_default(app, admin_client, uncovered):
     assert options(soup(admin_client.get("/admin/users/new")), "#role")[0] == "办件人员"
     assert options(soup(admin_client.get("/admin/services")), "#status") == ["已发布", "未发布", "已移出目录"]
     edit = soup(admin_client.get("/admin/services/JL-001"))
-    assert options(edit, "#fields-0-datatype")[0] == "单行文字（string）"
+    assert options(edit, "#fields-0-datatype")[0] == "单行文本"
     rules = soup(admin_client.get("/admin/rules"))
     assert texts(rules, ".admin-warnings li") == ["永远不会匹配：服务编码XX-999不存在"]
     assert texts(soup(admin_client.get("/admin/rules/test")), "#size option")[1] == "微型企业"
     audit = soup(admin_client.get("/admin/audit")).select_one("li.audit-entry")
-    assert [td.get_text(strip=True) for td in audit.select("tbody tr")[1].select("td")] == ["", "否"]
-    assert audit.select_one("tbody tr:last-child td:last-child").get_text() == "（空）"
+    assert audit.select("ul.audit-changes li")[1].get_text(" ", strip=True) == "这一天 放假（不计工作日）"
+    assert audit.select_one("ul.audit-changes li:last-child .audit-values").get_text(strip=True) == "（空）"
     response = post_form(admin_client, "/admin/bundles/new", {**BUNDLE, "services": "BZ-001\nBZ-001"})
     assert soup(response).select_one("#services-err").get_text() == "服务重复：BZ-001"
 

@@ -119,5 +119,5 @@ def test_audit_page_lists_changes_newest_first_and_filters(app, admin_client):
     page = soup(admin_client.get("/admin/audit?entity=service"))
     entries = page.select("li.audit-entry")
     assert len(entries) == 1 and "JL-001" in entries[0].get_text()
-    cells = [td.get_text() for td in entries[0].select("td")]
-    assert cells == ["是", "否"]
+    lines = [li.get_text(" ", strip=True) for li in entries[0].select("ul.audit-changes li")]
+    assert lines == ["已发布 修改前 是 → 修改后 否"]

@@ -25,7 +25,8 @@ def test_submit_one_service(app, client, people):
     data = response.get_json()
     assert data["number"].startswith("LX") and len(data["query_code"]) == 6
     assert data["tickets"] == [{"number": data["number"] + "-1", "bureau": "amr", "bureau_name": "澧县市场监督管理局",
-                                "status": "submitted", "due_date": None, "service_codes": ["JL-001"]}]
+                                "status": "submitted", "due_date": None, "service_codes": ["JL-001"],
+                                "service_dues": {"JL-001": None}, "info_due": None}]
     assert [e["kind"] for e in data["timeline"]] == ["submitted"]  # the routing note is internal
 
 

@@ -36,7 +36,7 @@ DEVICES = {
         "has_touch": True,
     },
     "desktop": {
-        "viewport": {"width": 1280, "height": 800},
+        "viewport": {"width": 1366, "height": 768},
     },
 }
 

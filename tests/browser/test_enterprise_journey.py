@@ -237,8 +237,11 @@ def test_enterprise_registers_applies_for_a_bundle_and_tracks_it(page, tap, axe,
     result = page.locator(".progress-result")
     expect(result).to_be_visible()
     expect(result.get_by_role("heading", level=2)).to_have_text(f"{number}：{SUBMITTED}")
-    for bureau in expected_bureaus:
-        expect(result).to_contain_text(f"{bureau}：{SUBMITTED}")
+    for bureau in expected_bureaus:  # each ticket: its bureau, status, services and what comes next
+        standing = result.locator(".standing").filter(has=page.get_by_role("heading", level=3, name=bureau))
+        expect(standing.get_by_role("heading", level=3)).to_contain_text(SUBMITTED)
+        expect(standing).to_contain_text("等待承办部门签收")
+    expect(result).to_contain_text(TRADEMARK)
     expect(page.get_by_role("main")).not_to_contain_text(COMPANY)
     expect(page.get_by_role("main")).not_to_contain_text("营业执照")
 

@@ -140,6 +140,7 @@ def action(page, tap, label: str, *, field: str | None = None, text: str = "") -
 def open_ticket_from_queue(page, tap, ticket: str) -> None:
     tap(account_bar(page).get_by_role("link", name="办件队列"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("办件队列")
+    page.locator("details.more-filters > summary").click()  # the filters beyond the search box fold away
     page.get_by_label("服务编码").fill(SERVICE)
     tap(page.get_by_role("button", name="筛选"))
     row = page.get_by_role("listitem").filter(has=page.get_by_role("link", name=ticket, exact=True))
@@ -189,10 +190,13 @@ def test_handler_day(page, tap, people, submitted):
     log_in(page, tap, people["enterprise"])
     open_request(page, tap, number)
     expect(heading_status(page)).to_have_text("待补正材料")
-    expect(page.get_by_text(f"办件编号 {ticket} · 办理期限 {due}")).to_be_visible()
+    expect(page.get_by_text(f"办件编号 {ticket}")).to_be_visible()
+    expect(page.locator(".pause-notice")).to_contain_text("计时已暂停")  # no running 办理期限 while waiting
+    expect(page.locator(".service-due")).to_have_text("计时已暂停（待补正）")
     assert_in_order(history(page), [ASK])
     info = page.locator("form").filter(has=page.get_by_role("heading", name="补正材料", exact=True))
     expect(info).to_be_visible()
+    expect(info.locator(".info-ask")).to_contain_text(ASK)  # what the bureau asked, beside the answer
     info.get_by_label("补正说明").fill(ANSWER)
     info.get_by_label("补正材料文件").set_input_files(
         files=[{"name": "营业执照副本.pdf", "mimeType": "application/pdf", "buffer": PDF}])

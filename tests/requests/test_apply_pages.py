@@ -139,12 +139,12 @@ def test_staff_cannot_apply(client, people):
 
 
 @pytest.mark.parametrize("name,content,status,message", [
-    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, 422, "不是允许的文件类型"),
+    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, 422, "文件内容不是 PDF"),
     ("photo.png", pdf_bytes(), 422, "与扩展名"),
     ("big.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 10), 413, "超过 10 MB"),
     ("empty.pdf", b"", 422, "空文件"),
     ("page.html", b"<html><script>alert(1)</script></html>", 422, "不是允许的文件类型"),
-    ("fake.docx", b"PK\x03\x04garbage", 422, "不是允许的文件类型"),
+    ("fake.docx", b"PK\x03\x04garbage", 422, "文件内容不是 Word（.docx）"),
 ])
 def test_upload_attacks_are_refused_and_nothing_is_stored(app, client, people, name, content, status, message):
     login(client, people["a"])

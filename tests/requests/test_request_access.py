@@ -156,7 +156,7 @@ def test_info_answer_with_a_disguised_file_is_refused(app, client, people, submi
         "csrf_token": csrf_from(str(page)), "message": "",
         "attachments": [(io.BytesIO(b"MZ\x90\x00" * 50), "scan.pdf")]}, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "不是允许的文件类型" in soup(response).select_one(".info-form .field-error").get_text()
+    assert "文件内容不是 PDF" in soup(response).select_one(".info-form .field-error").get_text()
     with app.app_context():
         assert db.session.scalar(select(Ticket)).status == workflow.NEED_INFO
 

@@ -68,7 +68,7 @@ def test_offline_service_says_to_come_to_the_window(client):
 
 def test_bureau_directory_and_page(client):
     soup = page(client, "/bureaus")
-    names = texts(soup, ".bureau-card h2")
+    names = texts(soup, ".bureau-card h3")
     assert names[0] == "质量强县工作联席会议办公室"  # the joint office comes first
     assert "澧县市场监督管理局" in names
     soup = page(client, "/bureaus/amr")
