@@ -2,8 +2,18 @@
 # variable with the PORTAL_ prefix (PORTAL_SECRET_KEY, PORTAL_SQLALCHEMY_DATABASE_URI, ...),
 # which wins over this file.
 
-# A long random value; generate one with:  python -c "import secrets; print(secrets.token_hex(32))"
-SECRET_KEY = "change-me"
+# Unset: a random key is generated into instance/secret_key on first run (not in production).
+# In production set a long random value; generate one with:
+#   python -c "import secrets; print(secrets.token_hex(32))"
+# SECRET_KEY = "…"
+
+# The portal's address as people reach it: every link in e-mails is built from it, never from
+# the request's Host header. Required in production.
+# PUBLIC_BASE_URL = "https://qi.lixian.gov.cn"
+
+# Reverse proxies in front of the portal whose X-Forwarded-For / X-Forwarded-Proto are trusted
+# (0: none; 1: one nginx)
+# PROXY_COUNT = 1
 
 # Default: SQLite in this folder. PostgreSQL example:
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://portal@127.0.0.1:5432/portal"

@@ -32,7 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = BoundedIntegerConverter
 
-    from portal import errors, i18n, security, sessions, templating
+    from portal import errors, i18n, links, security, sessions, templating
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from portal.staff import bp as staff_bp
 
     security.init_app(app)
+    links.init_app(app)
     db.init_app(app)
     search.init_app(app)
     csrf.init_app(app)

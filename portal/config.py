@@ -19,8 +19,20 @@ def default_instance_path() -> str:
 
 def defaults(instance_path: str) -> dict:
     return {
-        # Only good for local trying-out; issue a real one in instance/config.py.
-        "SECRET_KEY": DEFAULT_SECRET_KEY,
+        # Signs sessions and reset links. Unset outside production: a random key is generated into
+        # instance/secret_key on first run and reused (portal/security.py). Production requires a
+        # configured random key (PORTAL_SECRET_KEY, ≥ 128 bits); the publicly known
+        # DEFAULT_SECRET_KEY and other example values are refused everywhere but tests.
+        "SECRET_KEY": None,
+        # Where the portal is for the people it writes to, e.g. "https://qi.lixian.gov.cn" (a path
+        # prefix is allowed): every link in e-mails and notices starts with it, never with the
+        # request's Host (portal/links.py). Required in production; elsewhere None means the local
+        # demo address http://127.0.0.1:5000 (scripts/serve sets the port it serves on).
+        "PUBLIC_BASE_URL": None,
+        # Reverse proxies in front of the portal whose X-Forwarded-For / X-Forwarded-Proto are
+        # believed (Werkzeug's ProxyFix): 1 behind one nginx. 0 ignores those headers, so rate
+        # limits count the connecting address.
+        "PROXY_COUNT": 0,
         # Set PORTAL_PRODUCTION=true on a real deployment: refuses a weak secret key, cookies only
         # over HTTPS, HSTS.
         "PRODUCTION": False,

@@ -27,6 +27,8 @@ def make_app(instance: Path, database_uri: str | None = None, **extra):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        # Links in mails (portal/links.py) point where the test client sends its requests.
+        "PUBLIC_BASE_URL": "http://localhost",
         "SQLALCHEMY_DATABASE_URI": database_uri or databases.sqlite_uri(instance),
         "INDEX_DIR": str(instance / "index"),
         "TICKET_INDEX_DIR": str(instance / "ticket-index"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 
 import pytest
@@ -51,7 +52,9 @@ def test_production_refuses_a_weak_secret_key(tmp_path, key):
 
 
 def test_production_cookies_are_secure(seeded_copy):
-    app = make_app(*seeded_copy, PRODUCTION=True, SECRET_KEY="x" * 40)
+    # A random key and an https public address: production refuses "x" * 40 and a missing address.
+    app = make_app(*seeded_copy, PRODUCTION=True, SECRET_KEY=secrets.token_hex(32),
+                   PUBLIC_BASE_URL="https://qi.lixian.example")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     response = app.test_client().get("/")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -19,6 +19,7 @@ from portal.account.forms import (
 from portal.extensions import db, limiter
 from portal.formtools import show_errors, text, validate_all
 from portal.i18n import safe_next
+from portal.links import public_url
 from portal.security import LOGIN_LIMIT, REGISTER_LIMIT, RESET_LIMIT
 from portal.texts import tr, translated
 from services.accounts import users as accounts
@@ -110,7 +111,7 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         accounts.request_password_reset(db.session, current_app.config["SECRET_KEY"], text(form.login),
-                                        url_for("account.reset", token="TOKEN", _external=True))
+                                        public_url("account.reset", token="TOKEN"))
         flash(_("如果该账号存在并登记了邮箱，我们已发送重设密码的邮件，请在 1 小时内查收。"), "success")
         return redirect(url_for("account.login"))
     return render_template("account/reset_request.html", form=form)

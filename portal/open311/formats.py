@@ -2,7 +2,8 @@
 
 Both are built from the same plain data (dicts, lists, strings, numbers, booleans, None), so a
 field can never differ between the formats. XML is written with ElementTree (which escapes
-every text node) in UTF-8, with the element names of the spec: a list is the element of its
+every text node; `_text` drops the characters XML 1.0 cannot carry, such as a NUL stored before
+texts were cleaned) in UTF-8, with the element names of the spec: a list is the element of its
 key holding one child per item, named after `LIST_ITEMS` (`attributes` → `attribute`, …).
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import Response, current_app, jsonify
+
+from services.core.cleantext import xml_safe
 
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -33,7 +36,7 @@ OMIT_IN_XML_WHEN_NONE = {"lat", "long"}
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_safe(str(value))  # a stored NUL or \v would make the document unreadable
 
 
 def _fill(element: ET.Element, key: str, value: Any) -> None:

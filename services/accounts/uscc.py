@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from services.core import cleantext
 from services.core.texts import N_
 from services.core.texts import Text as _msg
 
@@ -10,7 +11,6 @@ CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 3^(i-1) mod 31 for positions 1..17
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
 _SPACES = re.compile(r"[\s\u3000-]+")
-_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c).isalnum()}  # ０-９ Ａ-Ｚ ａ-ｚ
 
 
 class InvalidUSCC(ValueError):
@@ -23,8 +23,9 @@ class InvalidUSCC(ValueError):
 
 
 def normalise(raw: str) -> str:
-    """Upper case, half-width, without spaces or hyphens."""
-    return _SPACES.sub("", (raw or "").translate(_FULLWIDTH)).upper()
+    """Upper case, half-width (NFKC: ０-９ Ａ-Ｚ ａ-ｚ to ASCII), without spaces, hyphens or
+    invisible characters."""
+    return _SPACES.sub("", cleantext.ascii_form(raw)).upper()
 
 
 def check_character(first17: str) -> str:

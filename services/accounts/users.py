@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.accounts import reference, uscc
-from services.core import roles
+from services.core import cleantext, roles
 from services.core.clock import utcnow
 from services.core.errors import NotFound, ServiceError, ValidationFailed
 from services.core.texts import N_
@@ -60,7 +60,8 @@ def hash_password(password: str) -> str:
 
 # --------------------------------------------------------------------------- field checks
 def _text(value: object, limit: int) -> str:
-    return str(value or "").strip()[:limit]
+    """A single-line name as stored: see services.core.cleantext.name."""
+    return cleantext.name(value, limit)
 
 
 def password_rule() -> str:
@@ -85,7 +86,7 @@ def check_password(password: str, *, username: str = "", fields: dict[str, str],
 
 
 def normalise_email(value: str, fields: dict[str, str], key: str = "email", required: bool = True) -> str:
-    value = (value or "").strip()
+    value = cleantext.ascii_form(value).strip()
     if not value:
         if required:
             fields[key] = _msg(N_("请填写电子邮箱"))
@@ -98,7 +99,7 @@ def normalise_email(value: str, fields: dict[str, str], key: str = "email", requ
 
 
 def normalise_mobile(value: str, fields: dict[str, str], key: str = "mobile") -> str:
-    value = re.sub(r"[\s-]", "", value or "")
+    value = re.sub(r"[\s-]", "", cleantext.ascii_form(value))  # full-width digits to ASCII
     if value.startswith("+86"):
         value = value[3:]
     if not MOBILE_RE.match(value):
@@ -128,6 +129,13 @@ class EnterpriseProfile:
 
 
 def _check_profile(p: EnterpriseProfile, fields: dict[str, str]) -> EnterpriseProfile:
+    nul = cleantext.nul_problems(vars(p))  # refused, not dropped (see services.core.cleantext)
+    checked = _checked_profile(p, fields)
+    fields.update(nul)
+    return checked
+
+
+def _checked_profile(p: EnterpriseProfile, fields: dict[str, str]) -> EnterpriseProfile:
     company = _text(p.company, 200)
     if len(company) < 2:
         fields["company"] = _msg(N_("请填写营业执照上的企业名称"))
@@ -245,12 +253,14 @@ def create_user(session: Session, username: str, role: str, password: str, *, bu
             if "uscc" not in fields:
                 enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == code))
                 if enterprise is None:
-                    enterprise = Enterprise(uscc=code, name=company.strip(), contact_name=display_name or username,
+                    enterprise = Enterprise(uscc=code, name=_text(company, 200),
+                                            contact_name=_text(display_name, 50) or username,
                                             mobile="", email=email, township="", industry="", size="")
     if fields:
         raise ValidationFailed(fields)
     user = User(username=username, password_hash=hash_password(password), role=role,
-                display_name=display_name or username, email=email, bureau=bureau_obj, enterprise=enterprise)
+                display_name=_text(display_name, 100) or username, email=email, bureau=bureau_obj,
+                enterprise=enterprise)
     with atomic(session):
         session.add(user)
     return user

@@ -3,17 +3,21 @@ request fields as JSON text; an XLSX file may also carry a `bureaus` sheet).
 
 Readers return `(document, labels)`, labels naming each service row for error messages
 ("第 3 行"). Any problem with the file itself raises CatalogError.
+
+CSV and XLSX are read through services.core.sheets, within its limits (inflated size and
+compression ratio of an .xlsx, rows, cells, time); a refusal is a CatalogError on "文件".
+Written CSV and XLSX cells go through sheets.safe_cell, so a text such as `=cmd|' /C calc'!A0`
+is a text cell, never a live formula.
 """
 from __future__ import annotations
 
 import csv
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
 from services.catalog.problems import CatalogError, Problem
+from services.core import sheets
 
 SERVICE_HEADERS = ("code", "name", "category", "bureau", "summary", "conditions", "materials", "process",
                    "legal_basis", "time_limit_days", "statutory_limit_days", "fee", "place", "hours",
@@ -39,12 +43,15 @@ def read_catalog_file(path: str | Path) -> tuple[dict[str, Any], list[str]]:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise _fail(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
     raw = path.read_bytes()
-    if suffix == ".xlsx":
-        return _read_xlsx(raw)
-    text = _decode(raw)
-    if suffix == ".json":
-        return _read_json(text)
-    return _read_csv(text)
+    try:
+        if suffix == ".xlsx":
+            return _read_xlsx(raw)
+        text = _decode(raw)
+        if suffix == ".json":
+            return _read_json(text)
+        return _read_csv(text)
+    except sheets.SheetRefused as exc:
+        raise _fail(exc.message) from None
 
 
 def _decode(raw: bytes) -> str:
@@ -64,6 +71,8 @@ def _read_json(text: str) -> tuple[dict[str, Any], list[str]]:
         raise _fail("目录文件应为含 bureaus 和 services 的 JSON 对象")
     services = data.get("services")
     count = len(services) if isinstance(services, list) else 0
+    if count > sheets.MAX_ROWS:
+        raise _fail(f"服务超过 {sheets.MAX_ROWS} 项，请拆分后分批导入")
     return data, [f"services 第 {i} 项" for i in range(1, count + 1)]
 
 
@@ -113,8 +122,7 @@ def _parse_fields_cell(value: Any, line: int, problems: list[Problem]) -> Any:
 
 def _read_csv(text: str) -> tuple[dict[str, Any], list[str]]:
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        rows = list(reader)
+        rows = list(sheets.csv_rows(text, sheets.Budget()))
     except csv.Error as exc:
         raise _fail(f"CSV 格式错误：{exc}") from None
     if not rows:
@@ -123,20 +131,16 @@ def _read_csv(text: str) -> tuple[dict[str, Any], list[str]]:
 
 
 def _read_xlsx(raw: bytes) -> tuple[dict[str, Any], list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise _fail("无法读取 Excel 文件：内容不是有效的 .xlsx 工作簿") from None
+    wb = sheets.open_workbook(raw)
+    budget = sheets.Budget()
     try:
         sheet = wb["services"] if "services" in wb.sheetnames else wb.worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        rows = list(sheets.sheet_rows(sheet, budget))
         if not rows:
             raise _fail("工作表 services 是空的")
         data, labels = _rows_to_services(rows[0], [(n, r) for n, r in enumerate(rows[1:], 2)])
         if "bureaus" in wb.sheetnames:
-            brows = [list(r) for r in wb["bureaus"].iter_rows(values_only=True)]
+            brows = list(sheets.sheet_rows(wb["bureaus"], budget))
             if brows:
                 bheader = [str(h or "").strip().lower() for h in brows[0]]
                 data["bureaus"] = [
@@ -156,7 +160,7 @@ def write_catalog_file(document: dict[str, Any], path: str | Path) -> None:
     if suffix == ".json":
         path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         return
-    rows = [[_cell(s, key) for key in SERVICE_HEADERS] for s in document["services"]]
+    rows = [[sheets.safe_cell(_cell(s, key)) for key in SERVICE_HEADERS] for s in document["services"]]
     if suffix == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
@@ -173,7 +177,7 @@ def write_catalog_file(document: dict[str, Any], path: str | Path) -> None:
     bs = wb.create_sheet("bureaus")
     bs.append(list(BUREAU_HEADERS))
     for b in document.get("bureaus", []):
-        bs.append([b.get(k, "") for k in BUREAU_HEADERS])
+        bs.append([sheets.safe_cell(b.get(k, "")) for k in BUREAU_HEADERS])
     wb.save(path)
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from services.core import cleantext
 from services.core.texts import N_
 
 TOO_LONG = N_("不能超过 %(max)d 个字")
@@ -42,12 +43,13 @@ class CatalogError(Exception):
 
 
 def clean_text(value: Any) -> str:
-    """A value as stripped text without control characters ("" for None)."""
+    """A value as stripped text without control, bidi-override or zero-width characters ("" for
+    None; services.core.cleantext)."""
     if value is None:
         return ""
     if not isinstance(value, str):
         value = str(value)
-    return _CONTROL_RE.sub("", value).strip()
+    return cleantext.text(_CONTROL_RE.sub("", value)).strip()
 
 
 def parse_bool(value: Any) -> bool | None:

@@ -22,6 +22,7 @@ from services.catalog.problems import (
     parse_int,
     split_list,
 )
+from services.core.sheets import is_formula
 from services.core.texts import N_
 from services.core.texts import Text as _msg
 from services.models import Bureau, ServiceField
@@ -55,6 +56,16 @@ MAX_TIME_LIMIT_DAYS = 365
 SERVICE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 BUREAU_CODE_RE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 FIELD_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+FORMULA_REFUSED = N_("不能以“=”开头或含有电子表格公式（如 =cmd|…!A0），请改为普通文字")
+
+
+def _refuse_formulas(rec: dict[str, Any], keys: Sequence[str], where: str, problems: list[Problem]) -> None:
+    """Texts an export would turn into live spreadsheet formulas (services.core.sheets.is_formula);
+    "+86 …", "-5" or "- 营业执照" are ordinary text and pass (the export neutralises them)."""
+    for key in keys:
+        value = rec.get(key)
+        if any(is_formula(v) for v in (value if isinstance(value, list) else [value])):
+            problems.append(Problem(where, key, _msg(FORMULA_REFUSED)))
 
 
 # --------------------------------------------------------------------------- validation
@@ -126,6 +137,8 @@ def _validate_bureaus(raw: Any, problems: list[Problem]) -> list[dict[str, Any]]
             problems.append(Problem(where, "joint_office", _msg(N_("应为 true 或 false"))))
         rec["joint_office"] = bool(joint)
         rec["position"] = i
+        _refuse_formulas(rec, ("name", "short_name", "phone", "address", "office_hours", "description"),
+                         where, problems)
         if len(problems) == start:
             out.append(rec)
     return out
@@ -254,6 +267,7 @@ def _validate_service(item: Any, where: str, lookup: _Lookup, problems: list[Pro
             problems.append(Problem(where, key, _msg(N_("应为 true 或 false，收到“%(raw)s”"), raw=str(raw))))
         rec[key] = bool(value)
 
+    _refuse_formulas(rec, (*TEXT_LIMITS, *LIST_FIELDS), where, problems)
     rec["fields"] = _validate_fields(item.get("fields"), where, problems)
     return rec if len(problems) == start else None
 

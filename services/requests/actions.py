@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from services import outbox as search_sync
 from services import policy
+from services.core import cleantext
 from services.core.clock import utcnow
 from services.core.errors import Conflict, NotFound, ValidationFailed
 from services.core.texts import N_
@@ -39,7 +40,8 @@ def withdraw(session: Session, user: User, number: str, reason: str = "") -> Req
     with atomic(session):
         for t in open_tickets:
             session.add(TicketEvent(request=request, ticket=t, actor=user, kind="withdrawn", from_status=t.status,
-                                    to_status=workflow.WITHDRAWN, message=(reason or "企业撤回申请").strip()[:500]))
+                                    to_status=workflow.WITHDRAWN,
+                                    message=cleantext.text(reason, 500) or "企业撤回申请"))
             t.status = workflow.WITHDRAWN
             t.closed_at = t.closed_at or utcnow()
         search_sync.enqueue(session, "ticket", [t.number for t in open_tickets])
@@ -58,7 +60,7 @@ def provide_info(session: Session, user: User, number: str, ticket_number: str, 
     if ticket is None:
         raise NotFound(_msg(N_("没有找到这个办件")))
     actions.check(user, ticket, workflow.PROVIDE_INFO)  # the enterprise's role and request, NEED_INFO
-    message = (message or "").strip()
+    message = cleantext.message(message)  # NUL refused, invisible characters removed
     if len(message) > MAX_DESCRIPTION:
         raise ValidationFailed({"message": _msg(N_("说明不能超过 %(max)s 个字"), max=MAX_DESCRIPTION)})
     checked = uploads.check(files, already=sum(a.size for a in request.attachments))

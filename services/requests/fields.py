@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.catalog.problems import TOO_LONG
+from services.core import cleantext
 from services.core.texts import N_
 from services.core.texts import Text as _msg
 from services.models import Service, ServiceField
@@ -34,7 +35,9 @@ def _clean_value(f: ServiceField, raw: Any) -> tuple[Any, str | None]:
     if f.datatype in ("string", "text"):
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
             return None, _msg(N_("应为文字"))
-        text = str(raw).strip()
+        if cleantext.has_nul(raw):
+            return None, _msg(cleantext.NUL_REFUSED)
+        text = cleantext.name(raw) if f.datatype == "string" else cleantext.text(raw)
         limit = MAX_STRING if f.datatype == "string" else MAX_DESCRIPTION
         if len(text) > limit:
             return None, _msg(TOO_LONG, max=limit)

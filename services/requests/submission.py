@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from services import outbox as search_sync
 from services.accounts.users import normalise_email, normalise_mobile
 from services.catalog.documents import public_services_query
+from services.core import cleantext
 from services.core.clock import local_date, local_today
 from services.core.errors import ValidationFailed
 from services.core.texts import N_
@@ -100,7 +101,7 @@ def load_services(session: Session, codes: list[str]) -> list[Service]:
 
 
 def _contact(user: User, e: Enterprise, sub: Submission, problems: dict[str, str]) -> tuple[str, str, str]:
-    name = (sub.contact_name or e.contact_name or user.display_name).strip()[:50]
+    name = cleantext.name(sub.contact_name or e.contact_name or user.display_name, 50)
     if not name:
         problems["contact_name"] = _msg(N_("请填写联系人"))
     mobile = normalise_mobile(sub.contact_mobile or e.mobile, problems, "contact_mobile")
@@ -112,7 +113,9 @@ def prepare(session: Session, user: User, sub: Submission, *, need: bool = False
     """Validate a submission and decide its routing, without writing anything (used for the preview)."""
     e = require_enterprise(user)
     problems: dict[str, str] = {}
-    description = (sub.description or "").strip()
+    nul = cleantext.nul_problems({"description": sub.description, "contact_name": sub.contact_name,
+                                  "contact_mobile": sub.contact_mobile, "contact_email": sub.contact_email})
+    description = cleantext.text(sub.description)
     if len(description) > MAX_DESCRIPTION:
         problems["description"] = _msg(N_("情况说明不能超过 %(max)s 个字"), max=MAX_DESCRIPTION)
     bundle = None
@@ -140,6 +143,7 @@ def prepare(session: Session, user: User, sub: Submission, *, need: bool = False
                                                      prefix=f"attributes.{s.code}.")
         problems.update(field_problems)
         items.append(PreparedItem(s, values, routing.route(session, applicant, s, values, rules)))
+    problems.update(nul)
     if problems:
         raise ValidationFailed(problems)
     kind = "need" if need else ("bundle" if bundle or len(items) > 1 else "service")

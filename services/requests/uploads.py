@@ -10,12 +10,12 @@ import io
 import os
 import re
 import secrets
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from services.core import cleantext
 from services.core.errors import ValidationFailed
 from services.core.texts import N_, Join
 from services.core.texts import Text as _msg
@@ -63,11 +63,9 @@ class Stored:
 
 
 def clean_filename(name: str) -> str:
-    """A display name without any path, control characters or surrounding dots."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[\\/]", name)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip().strip(".")
-    return name[-120:] or "附件"
+    """A display name without any path, control, bidi-override or zero-width characters or
+    surrounding dots (services.core.cleantext.filename)."""
+    return cleantext.filename(name, fallback="附件")
 
 
 def sniff(head: bytes, data: bytes) -> str | None:

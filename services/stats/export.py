@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from services.core.clock import BEIJING
+from services.core.sheets import safe_cell  # formula injection: = + - @ as text
 from services.stats.reports import Report
 from services.stats.tables import Table, report_tables
 
@@ -40,13 +41,6 @@ def _preamble(rep: Report) -> list[tuple[str, str]]:
     return rows
 
 
-def _safe_text(value: Any) -> Any:
-    """Spreadsheet formula injection: a text cell starting with = + - @ is shown as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def filename(rep: Report, ext: str) -> str:
     flt = rep.filter
     parts = ["statistics", flt.date_from.strftime("%Y%m%d"), flt.date_to.strftime("%Y%m%d")]
@@ -63,13 +57,13 @@ def to_csv(rep: Report, tables: list[Table] | None = None) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([TITLE])
     for label, value in _preamble(rep):
-        writer.writerow([label, value])
+        writer.writerow([label, safe_cell(value)])
     writer.writerow([])
     for table in tables:
         writer.writerow([table.title])
         writer.writerow(table.columns)
         for row in table.rows:
-            writer.writerow([_safe_text(_cell(v)) for v in row])
+            writer.writerow([safe_cell(_cell(v)) for v in row])
         if table.note:
             writer.writerow([f"说明：{table.note}"])
         writer.writerow([])
@@ -89,7 +83,7 @@ def to_xlsx(rep: Report, tables: list[Table] | None = None) -> bytes:
     info.append([TITLE])
     info["A1"].font = Font(bold=True, size=13)
     for label, value in _preamble(rep):
-        info.append([label, value])
+        info.append([label, safe_cell(value)])
     info.column_dimensions["A"].width = 22
     info.column_dimensions["B"].width = 40
     bold = Font(bold=True)
@@ -100,7 +94,7 @@ def to_xlsx(rep: Report, tables: list[Table] | None = None) -> bytes:
             cell.font = bold
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            ws.append([_safe_text(_cell(v)) for v in row])
+            ws.append([safe_cell(_cell(v)) for v in row])
         if table.note:
             ws.append([])
             ws.append([f"说明：{table.note}"])

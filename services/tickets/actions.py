@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services import outbox as search_sync
 from services import policy
-from services.core import roles, statuses
+from services.core import cleantext, roles, statuses
 from services.core.clock import local_date, local_today, utcnow
 from services.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Stale, ValidationFailed
 from services.core.texts import N_
@@ -77,7 +77,7 @@ def perform(session: Session, user: User, number: str, data: ActionInput, *, upl
     if action is None:
         raise ValidationFailed({"action": _msg(N_("未知的操作：%(action)s"), action=data.action)})
     check(user, ticket, action)  # first, so a refused action says so before the form's problems
-    message = (data.message or "").strip()
+    message = cleantext.message(data.message)  # NUL refused, invisible characters removed
     problems: dict[str, str] = {}
     if action.needs_message and not message:
         problems["message"] = _msg(action.prompt)

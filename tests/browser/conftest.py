@@ -58,6 +58,7 @@ def live_server(tmp_path_factory, bundled_template):
     instance, database_uri, database_name = bundled_template.copy(tmp_path_factory.mktemp("browser") / "instance")
     app = make_app(instance, database_uri)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in mail lead here
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
