@@ -22,11 +22,12 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from portal.texts import tr
+from services.core.cleantext import NUL_REFUSED
 from services.core.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from services.core.texts import N_, Text
 
@@ -160,6 +161,9 @@ def database_error(exc: Exception) -> Response:
         response = error_response(503, "unavailable", UNAVAILABLE, anonymous=True)
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response
+    if "NUL" in str(getattr(exc, "orig", "")) and isinstance(exc, DataError):  # a NUL no check caught
+        current_app.logger.warning("NUL refused by the database on %s [%s]", request.path, request.method)
+        return error_response(400, "bad_request", Text(NUL_REFUSED))
     current_app.logger.error("Exception on %s [%s]", request.path, request.method, exc_info=exc)
     return error_response(500, "server_error")
 
@@ -191,6 +195,18 @@ def init_app(app: Flask) -> None:
 
         db.discard_session()  # a failed flush must not break the error page too
         return error_response(500, "server_error")
+
+    @app.before_request
+    def refuse_nul_in_address():
+        """NUL in the address or a query parameter (PostgreSQL cannot even compare it): nothing
+        is at such an address (404), and such a parameter is named (400). Form and JSON bodies
+        are checked field by field by the services (services.core.cleantext)."""
+        if "\x00" in request.path:
+            raise NotFound()
+        for key, value in request.args.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                name = key.replace("\x00", "")
+                raise ParamError(name, Text(NUL_REFUSED))
 
     app.register_error_handler(ServiceError, service_error)
     app.register_error_handler(ParamError, parameter_error)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services import policy
-from services.core import statuses
+from services.core import cleantext, statuses
 from services.core.errors import Forbidden, NotFound
 from services.core.texts import N_, Text
 from services.core.texts import Text as _msg
@@ -155,6 +155,8 @@ class PublicProgress:
 def lookup_progress(session: Session, number: str, query_code: str) -> PublicProgress:
     """Where each ticket stands, for anyone holding the number and its query code: services,
     bureaus, statuses, dates and the next step — nothing personal (no names, contacts, texts)."""
+    if cleantext.has_nul(number) or cleantext.has_nul(query_code):  # no such number (PostgreSQL cannot compare it)
+        raise NotFound(_msg(N_("申请编号或查询码不正确")))
     request = session.scalar(select(Request).where(Request.number == (number or "").strip().upper())
                              .options(selectinload(Request.tickets).selectinload(Ticket.bureau),
                                       selectinload(Request.tickets).selectinload(Ticket.items)
