@@ -27,13 +27,10 @@ from services.models import Attachment, Bureau, CoHandler, Request, RequestItem,
 from services.requests import routing, uploads
 from services.tickets import deadlines, notify, workdays, workflow
 from services.tickets.deadlines import (  # noqa: F401 - the deadlines, re-exported for the workbench's users
-    ACCEPT_WITHIN_DAYS,
-    TRIAGE_TIME_LIMIT_DAYS,
     accept_due_for,
     due_state,
     item_due_state,
     pause_of,
-    promised_days,
     refresh_due_date,
     resume,
 )

@@ -23,12 +23,6 @@ def accept_due_for(calendar: workdays.Calendar, submitted: date) -> date:
     return calendar.add_workdays(submitted, ACCEPT_WITHIN_DAYS)
 
 
-def promised_days(ticket: Ticket) -> int:
-    """The longest promise among the ticket's services (a need without services: triage)."""
-    days = [i.service.time_limit_days for i in ticket.items]
-    return max(days) if days else TRIAGE_TIME_LIMIT_DAYS
-
-
 def refresh_due_date(calendar: workdays.Calendar, ticket: Ticket) -> None:
     """Each service's date from acceptance, its promised days and the days the clock stood still;
     the ticket's is the earliest of them."""
